@@ -1,0 +1,89 @@
+// shadegan info: what someone debugging a cluster install needs to see in one place.
+#include <H5pubconf.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+#include <ATen/Parallel.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "app/command.h"
+#include "mpi/mpi.h"
+
+namespace {
+
+// Shared libraries mapped into this process whose names say BLAS/LAPACK/oneDNN: the BLAS that
+// is actually used (Debian's alternatives decide it at run time, not at build time).
+std::vector<std::string> mapped_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> found;
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    const std::string base = path.substr(path.rfind('/') + 1);
+    if (base.find("blas") != std::string::npos || base.find("lapack") != std::string::npos ||
+        base.find("dnnl") != std::string::npos || base.find("mkl") != std::string::npos)
+      found.insert(path);
+  }
+  return {found.begin(), found.end()};
+}
+
+int run_info(bool json) {
+  sg::mpi::init();
+  nlohmann::json j;
+  j["version"] = SG_VERSION;
+  j["libtorch"] = TORCH_VERSION;
+  j["blas_mapped"] = mapped_blas();
+  bool openblas = false;
+  for (const auto& p : j["blas_mapped"]) openblas = openblas || p.get<std::string>().find("openblas") != std::string::npos;
+  j["blas_is_openblas"] = openblas;
+  j["torch_intraop_threads"] = at::get_num_threads();
+  j["hardware_threads"] = std::thread::hardware_concurrency();
+  j["mpi_rank"] = sg::mpi::rank();
+  j["mpi_size"] = sg::mpi::size();
+  j["mpi_library"] = sg::mpi::library_version();
+  j["host"] = sg::mpi::processor_name();
+#ifdef H5_HAVE_PARALLEL
+  j["hdf5_parallel"] = true;
+#else
+  j["hdf5_parallel"] = false;
+#endif
+  j["hdf5_version"] = H5_VERSION;
+  j["cuda_available"] = torch::cuda::is_available();
+  j["cuda_devices"] = torch::cuda::device_count();
+  if (sg::mpi::rank() != 0) return 0;
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("shadegan          %s\n", SG_VERSION);
+  std::printf("LibTorch          %s\n", TORCH_VERSION);
+  std::printf("BLAS mapped       %s\n", j["blas_mapped"].empty() ? "(none)" : "");
+  for (const auto& p : j["blas_mapped"]) std::printf("                  %s\n", p.get<std::string>().c_str());
+  if (!openblas)
+    std::printf("                  warning: not OpenBLAS; LibTorch is ~8x slower with netlib BLAS "
+                "(apt-get install libopenblas0-pthread)\n");
+  std::printf("threads           %d intra-op (torch), %u hardware\n", at::get_num_threads(),
+              std::thread::hardware_concurrency());
+  std::printf("MPI               rank %d of %d on %s\n", sg::mpi::rank(), sg::mpi::size(),
+              j["host"].get<std::string>().c_str());
+  std::printf("MPI library       %s\n", j["mpi_library"].get<std::string>().substr(0, 60).c_str());
+  std::printf("HDF5              %s, %s\n", H5_VERSION, j["hdf5_parallel"].get<bool>() ? "parallel" : "serial");
+  std::printf("CUDA              %s (%d devices)\n", j["cuda_available"].get<bool>() ? "available" : "not available",
+              static_cast<int>(torch::cuda::device_count()));
+  return 0;
+}
+
+const bool registered = sg::app::register_command(
+    {"info", "Print versions, the BLAS actually mapped, threads, MPI, HDF5 and CUDA status",
+     [](CLI::App& sub) -> sg::app::Runner {
+       auto json = std::make_shared<bool>(false);
+       sub.add_flag("--json", *json, "Print as JSON");
+       return [json] { return run_info(*json); };
+     }});
+
+}  // namespace

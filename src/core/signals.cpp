@@ -1,0 +1,30 @@
+#include "core/signals.h"
+
+#include <csignal>
+#include <initializer_list>
+
+namespace sg {
+namespace {
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_stop_signal(int signo) {
+  if (g_signal == 0) g_signal = signo;
+}
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaction(s, &sa, nullptr);
+}
+
+bool stop_requested() { return g_signal != 0; }
+int stop_signal() { return g_signal; }
+void request_stop(int signo) {
+  if (g_signal == 0) g_signal = signo;
+}
+void clear_stop() { g_signal = 0; }
+
+}  // namespace sg

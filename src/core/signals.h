@@ -1,0 +1,14 @@
+#pragma once
+// Stop requests from signals. Handlers only set a flag; long work polls stop_requested() at
+// safe points (between iterations, between tasks) and winds down cleanly. Training all-reduces
+// the flag so every MPI rank stops after the same iteration.
+namespace sg {
+
+// Install the flag-setting handler for SIGUSR1, SIGUSR2, SIGTERM and SIGINT.
+void install_stop_handlers();
+bool stop_requested();
+int stop_signal();  // the first signal received, 0 if none
+void request_stop(int signo);  // for tests and for forwarding
+void clear_stop();
+
+}  // namespace sg

@@ -1,0 +1,18 @@
+#pragma once
+// Small text helpers shared by error messages.
+#include <string>
+#include <vector>
+
+namespace sg {
+
+std::string join(const std::vector<std::string>& items, const std::string& sep);
+// The candidate closest to `name` by edit distance, or "" when nothing is reasonably close.
+std::string closest_match(const std::string& name, const std::vector<std::string>& candidates);
+// "unknown X 'name' (did you mean 'y'?); valid: a, b, c" — the one message for any name that
+// matches nothing.
+std::string unknown_name_message(const std::string& what, const std::string& name,
+                                 const std::vector<std::string>& valid);
+// Quote for a POSIX shell: the result is one word whose value is exactly `s`.
+std::string shell_quote(const std::string& s);
+
+}  // namespace sg

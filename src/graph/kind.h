@@ -1,0 +1,52 @@
+#pragma once
+// Stage kinds: what a stage of a pipeline does. A kind declares its name, its own semantic
+// version (bumped by hand when what it computes changes, never tied to the git commit, so
+// rebuilding the tool never reruns finished work), the parameters it accepts, and the function
+// that does the work. The planner needs only the declaration; the work function is wired in by
+// src/app (each app/*_cmd.cpp registers the kind next to its subcommand), because the
+// implementations live in libraries (data, train, render, ...) that graph must not depend on.
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace sg::graph {
+
+enum class ParamType { integer, number, boolean, string, string_list, path };
+
+struct ParamSpec {
+  std::string name;
+  ParamType type;
+  nlohmann::json default_value;  // null: required
+  std::string help;
+};
+
+// Everything a stage's work function gets. Paths are absolute.
+struct StageContext {
+  std::string run_dir;     // runs/<run>
+  std::string stage_name;
+  std::string stage_dir;   // runs/<run>/<stage>: the stage writes its outputs here
+  nlohmann::json params;   // resolved: every declared parameter, defaults filled in
+  std::map<std::string, std::string> inputs;  // dependency stage name -> its stage_dir
+  int ranks = 1;           // MPI ranks the stage runs on
+  std::string log_path;    // runs/<run>/logs/<stage>.jsonl
+};
+
+struct KindSpec {
+  std::string name;
+  int version = 1;
+  std::string help;
+  std::vector<ParamSpec> params;
+  bool mpi = false;  // started under mpirun (locally) / srun (Slurm) with the stage's ranks
+  // Does the work; throws sg::Error on failure. Runs inside `shadegan stage-exec`, on every
+  // rank for mpi kinds. Must leave only complete files in stage_dir (write-then-rename).
+  std::function<void(const StageContext&)> run;
+};
+
+void register_kind(KindSpec kind);
+// The kind named `name`; ConfigError listing the valid kinds when nothing matches.
+const KindSpec& find_kind(const std::string& name);
+std::vector<std::string> kind_names();
+
+}  // namespace sg::graph

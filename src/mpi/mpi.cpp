@@ -1,0 +1,154 @@
+#include "mpi/mpi.h"
+
+#include <mpi.h>
+
+#include <cstdlib>
+
+namespace sg::mpi {
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  throw MpiError(std::string("MPI ") + what + " failed: " + std::string(msg, len));
+}
+
+void finalize_at_exit() {
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (init && !fin) MPI_Finalize();
+}
+
+// Bounded chunks: MPI counts are int.
+constexpr int64_t kChunk = int64_t(1) << 30;
+
+}  // namespace
+
+void init() {
+  int already = 0;
+  check(MPI_Initialized(&already), "Initialized");
+  if (already) return;
+  int provided = 0;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "Init_thread");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  std::atexit(finalize_at_exit);
+}
+
+bool initialized() {
+  int init = 0;
+  MPI_Initialized(&init);
+  return init != 0;
+}
+
+int rank() {
+  if (!initialized()) return 0;
+  int r = 0;
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &r), "Comm_rank");
+  return r;
+}
+
+int size() {
+  if (!initialized()) return 1;
+  int s = 1;
+  check(MPI_Comm_size(MPI_COMM_WORLD, &s), "Comm_size");
+  return s;
+}
+
+std::string library_version() {
+  char buf[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  check(MPI_Get_library_version(buf, &len), "Get_library_version");
+  std::string s(buf, len);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+std::string processor_name() {
+  char buf[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  check(MPI_Get_processor_name(buf, &len), "Get_processor_name");
+  return std::string(buf, len);
+}
+
+void barrier() {
+  if (size() > 1) check(MPI_Barrier(MPI_COMM_WORLD), "Barrier");
+}
+
+template <class T>
+static void allreduce_chunks(T* data, int64_t count, MPI_Datatype type) {
+  if (size() == 1) return;
+  for (int64_t off = 0; off < count; off += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, count - off));
+    check(MPI_Allreduce(MPI_IN_PLACE, data + off, n, type, MPI_SUM, MPI_COMM_WORLD), "Allreduce");
+  }
+}
+
+void allreduce_sum(float* data, int64_t count) { allreduce_chunks(data, count, MPI_FLOAT); }
+void allreduce_sum(double* data, int64_t count) { allreduce_chunks(data, count, MPI_DOUBLE); }
+void allreduce_sum(int64_t* data, int64_t count) { allreduce_chunks(data, count, MPI_INT64_T); }
+
+int64_t allreduce_max(int64_t value) {
+  if (size() == 1) return value;
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "Allreduce");
+  return value;
+}
+
+bool allreduce_or(bool value) {
+  if (size() == 1) return value;
+  int v = value ? 1 : 0;
+  check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "Allreduce");
+  return v != 0;
+}
+
+void broadcast(void* data, int64_t bytes, int root) {
+  if (size() == 1) return;
+  char* p = static_cast<char*>(data);
+  for (int64_t off = 0; off < bytes; off += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, bytes - off));
+    check(MPI_Bcast(p + off, n, MPI_BYTE, root, MPI_COMM_WORLD), "Bcast");
+  }
+}
+
+void broadcast(std::string& s, int root) {
+  if (size() == 1) return;
+  int64_t n = static_cast<int64_t>(s.size());
+  broadcast(&n, sizeof n, root);
+  s.resize(static_cast<size_t>(n));
+  broadcast(s.data(), n, root);
+}
+
+std::vector<std::string> gather_strings(const std::string& mine, int root) {
+  const int n = size();
+  if (n == 1) return {mine};
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(rank() == root ? n : 0);
+  check(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "Gather");
+  std::vector<int> displs;
+  std::string all;
+  if (rank() == root) {
+    displs.resize(n);
+    int total = 0;
+    for (int i = 0; i < n; ++i) {
+      displs[i] = total;
+      total += lens[i];
+    }
+    all.resize(static_cast<size_t>(total));
+  }
+  check(MPI_Gatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE,
+                    root, MPI_COMM_WORLD),
+        "Gatherv");
+  std::vector<std::string> out;
+  if (rank() == root)
+    for (int i = 0; i < n; ++i) out.push_back(all.substr(displs[i], lens[i]));
+  return out;
+}
+
+void abort(int code) {
+  if (initialized()) MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+}  // namespace sg::mpi

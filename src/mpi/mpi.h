@@ -1,0 +1,39 @@
+#pragma once
+// The one wrapper around MPI: every MPI call made by the project goes through here, checks its
+// return code and throws MpiError. The same binary runs with and without mpirun (singleton
+// init gives size 1).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sg::mpi {
+
+struct MpiError : Error {
+  explicit MpiError(const std::string& what) : Error(ExitCode::failed, what) {}
+};
+
+// Initialise MPI once per process (idempotent; finalised at exit). Returns rank and size.
+void init();
+bool initialized();
+int rank();
+int size();
+std::string library_version();  // e.g. "Open MPI v4.1.4, ..."
+std::string processor_name();
+
+void barrier();
+// Sum / max / logical-or across ranks (in place).
+void allreduce_sum(float* data, int64_t count);
+void allreduce_sum(double* data, int64_t count);
+void allreduce_sum(int64_t* data, int64_t count);
+int64_t allreduce_max(int64_t value);
+bool allreduce_or(bool value);
+void broadcast(void* data, int64_t bytes, int root = 0);
+void broadcast(std::string& s, int root = 0);
+// Gather variable-length byte strings to root (others get an empty vector).
+std::vector<std::string> gather_strings(const std::string& mine, int root = 0);
+// Abort every rank (used when one rank fails and the others would wait forever).
+[[noreturn]] void abort(int code);
+
+}  // namespace sg::mpi

@@ -1,0 +1,26 @@
+# Shared helpers for the command-line tests (*_test.sh). Each test sources this file.
+# Every check fails the test with a message naming what was expected; nothing is skipped.
+set -euo pipefail
+: "${SHADEGAN:?SHADEGAN must point at build/shadegan}"
+: "${SG_SOURCE_DIR:?}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+TEST_NAME=$(basename "$0" .sh)
+mkdir -p "${SG_TEST_TMP:-/tmp}"
+WORK=$(mktemp -d "${SG_TEST_TMP:-/tmp}/${TEST_NAME}.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }
+
+# expect_exit CODE cmd...: run cmd, capture stdout+stderr in $OUT, require the exit code.
+expect_exit() {
+  local want=$1; shift
+  set +e; OUT=$("$@" 2>&1); local got=$?; set -e
+  [ "$got" -eq "$want" ] || fail "expected exit $want, got $got from: $*
+$OUT"
+}
+# expect_out PATTERN: $OUT must contain the extended regex PATTERN.
+expect_out() { grep -Eq -- "$1" <<<"$OUT" || fail "output lacks /$1/:
+$OUT"; }
+expect_no_out() { ! grep -Eq -- "$1" <<<"$OUT" || fail "output unexpectedly has /$1/:
+$OUT"; }
