@@ -29,6 +29,10 @@ toml::table parse_toml_string(const std::string& text, const std::string& source
 }
 
 std::string where(const std::string& file, const toml::node& node) {
+  // A node parsed from somewhere else (a --set override) is named by its own source, not by a
+  // line of `file` that it never came from.
+  const auto& path = node.source().path;
+  if (path && *path != file) return *path;
   const auto& b = node.source().begin;
   if (!b) return file;
   return file + ":" + std::to_string(b.line);
@@ -104,9 +108,22 @@ toml::table parse_override_value(const std::string& key, const std::string& valu
     toml::table t = toml::parse("v = " + value, "--set " + key);
     return t;
   } catch (const toml::parse_error&) {
-    toml::table t;
-    t.insert("v", value);
-    return t;
+    // Re-parsed as a quoted string (rather than inserted) so the node keeps "--set key" as its
+    // source for error messages.
+    std::string quoted = "\"";
+    for (char c : value) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      if (c == '\n') { quoted += "\\n"; continue; }
+      quoted += c;
+    }
+    quoted += '"';
+    try {
+      return toml::parse("v = " + quoted, "--set " + key);
+    } catch (const toml::parse_error&) {
+      toml::table t;
+      t.insert("v", value);
+      return t;
+    }
   }
 }
 
