@@ -1,0 +1,26 @@
+#pragma once
+// A small pickle virtual machine for what torch.save writes (protocol 2, and 3-5 for files saved
+// with a newer pickle_protocol): it builds a PyValue tree and never runs Python code. Two hooks
+// give meaning to the parts that are torch's: persistent ids (storages in the zip) and REDUCE
+// calls of known functions (tensor rebuilds, OrderedDict, ...). torch::jit's unpickler cannot be
+// used: it rejects OrderedDict, arbitrary classes (torch_ema) and numpy scalars.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "weights/pickle_value.h"
+
+namespace sg::weights {
+
+struct UnpickleHooks {
+  // Turns the BINPERSID argument into a value (torch: a storage).
+  std::function<PyRef(const PyRef& pid)> persistent_load;
+  // Applies the global `name` ("module.qualname") to `args`; returns nullptr when the name is not
+  // one it knows, and the unpickler then keeps a generic object {name, args}.
+  std::function<PyRef(const std::string& name, const PyRef& args)> reduce;
+};
+
+// Throws FormatError "<source>: <what> at byte N" for malformed or unsupported pickles.
+PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source);
+
+}  // namespace sg::weights
