@@ -156,20 +156,22 @@ Stage read_stage(const std::string& file, const toml::table& t, const toml::node
   const std::string prefix = "stages." + std::to_string(start) + ".";
   check_keys(file, t, kStageKeys, "stages." + std::to_string(start));
   const Reader r{file, t, prefix, &node};
-  const std::string need =
-      "; every stage but the final empty one needs batch_size, num_steps, img_size, "
-      "batch_split, gen_lr and disc_lr";
+  for (const auto& k : kStageKeys)
+    if (!t.get(k))
+      throw ConfigError(where(file, node) + ": " + prefix + k +
+                        ": missing; every stage but the final empty one needs batch_size, "
+                        "num_steps, img_size, batch_split, gen_lr and disc_lr");
   Stage s;
   s.start = start;
-  s.batch_size = r.integer("batch_size", std::nullopt, at_least(1), "an integer >= 1" + need);
-  s.num_steps = r.integer("num_steps", std::nullopt, at_least(2),
-                          "an integer >= 2 (samples per ray)" + need);
+  s.batch_size = r.integer("batch_size", std::nullopt, at_least(1), "an integer >= 1");
+  s.num_steps =
+      r.integer("num_steps", std::nullopt, at_least(2), "an integer >= 2 (samples per ray)");
   s.img_size = r.integer("img_size", std::nullopt,
                          [](int64_t v) { return v >= 4 && power_of_two(v); },
-                         "a power of two >= 4" + need);
-  s.batch_split = r.integer("batch_split", std::nullopt, at_least(1), "an integer >= 1" + need);
-  s.gen_lr = r.number("gen_lr", std::nullopt, non_negative, "a learning rate >= 0" + need);
-  s.disc_lr = r.number("disc_lr", std::nullopt, non_negative, "a learning rate >= 0" + need);
+                         "a power of two >= 4");
+  s.batch_split = r.integer("batch_split", std::nullopt, at_least(1), "an integer >= 1");
+  s.gen_lr = r.number("gen_lr", std::nullopt, non_negative, "a learning rate >= 0");
+  s.disc_lr = r.number("disc_lr", std::nullopt, non_negative, "a learning rate >= 0");
   if (s.batch_size % s.batch_split != 0)
     r.bad("batch_split", "a divisor of batch_size " + num(s.batch_size) +
           " (the batch is cut into batch_split equal chunks)", num(s.batch_split));
@@ -240,7 +242,7 @@ Globals read_globals(const std::string& file, const toml::table& t) {
     if (!absent.empty()) {
       const std::string why = g.surf_track ? "surf_track = true needs the rendering scheduler keys "
                                            : "the rendering scheduler keys go together: ";
-      r.missing(absent.front(), why + join(kSurfKeys, ", "));
+      throw ConfigError(file + ": " + absent.front() + ": missing; " + why + join(kSurfKeys, ", "));
     }
     SurfTrackSchedule s;
     s.start_step = r.integer("start_step", std::nullopt, at_least(0), "a step >= 0");

@@ -1,0 +1,558 @@
+// Curricula: resolution exactly as the reference's extract_metadata / next_upsample_step /
+// last_upsample_step (spec §1.1), the shipped configs against spec §1.2-1.3, every kind of
+// mistake with its file:line message, and --set overrides.
+#include "config/curriculum.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/error.h"
+
+using sg::config::Curriculum;
+using sg::config::load_curriculum;
+using sg::config::parse_curriculum;
+
+namespace {
+
+std::string config_path(const std::string& name) {
+  return std::string(SG_SOURCE_DIR) + "/configs/" + name + ".toml";
+}
+
+// A small valid curriculum; the error tests edit one line of it at a time.
+const std::string kBase = R"(dataset = "CelebA"
+fov = 12
+ray_start = 0.88
+ray_end = 1.12
+fade_steps = 10000
+h_stddev = 0.3
+v_stddev = 0.155
+h_mean = 1.5707963267948966
+v_mean = 1.5707963267948966
+sample_dist = "gaussian"
+topk_interval = 2000
+topk_v = 0.6
+betas = [0, 0.9]
+unique_lr = false
+weight_decay = 0
+r1_lambda = 1
+latent_dim = 256
+grad_clip = 0.3
+model = "SPATIALSIRENBASELINE"
+generator = "ImplicitGenerator3d"
+discriminator = "ProgressiveEncoderDiscriminator"
+clamp_mode = "relu"
+z_dist = "gaussian"
+hierarchical_sample = true
+z_lambda = 0
+pos_lambda = 15
+last_back = false
+shading = false
+view_condition = true
+light_condition = false
+surf_track = false
+
+[stages.0]
+batch_size = 26
+num_steps = 12
+img_size = 32
+batch_split = 1
+gen_lr = 2e-5
+disc_lr = 2e-4
+
+[stages.30000]
+batch_size = 16
+num_steps = 12
+img_size = 64
+batch_split = 2
+gen_lr = 2e-5
+disc_lr = 2e-4
+
+[stages.50000]
+)";
+
+// 1-based line of the first line of `text` that starts with `prefix`.
+int line_of(const std::string& text, const std::string& prefix) {
+  int line = 1;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    if (text.compare(pos, prefix.size(), prefix) == 0) return line;
+    pos = text.find('\n', pos);
+    if (pos == std::string::npos) break;
+    ++pos;
+    ++line;
+  }
+  FAIL("no line starts with " << prefix);
+  return 0;
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t p = text.find(from);
+  REQUIRE(p != std::string::npos);
+  return text.replace(p, from.size(), to);
+}
+
+// The ConfigError message of parsing `text` as t.toml (fails the test if it parses).
+std::string error_of(const std::string& text) {
+  try {
+    parse_curriculum(text, "t.toml");
+  } catch (const sg::ConfigError& e) {
+    return e.what();
+  }
+  FAIL("expected a ConfigError for:\n" << text);
+  return "";
+}
+
+std::string override_error(Curriculum& c, const std::string& key, const std::string& value) {
+  try {
+    c.apply_override(key, value);
+  } catch (const sg::ConfigError& e) {
+    return e.what();
+  }
+  FAIL("expected a ConfigError for --set " << key << "=" << value);
+  return "";
+}
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("CelebA_ShadeGAN_view resolves each step to exactly one stage (spec 1.2)") {
+  const Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
+  CHECK(c.name == "CelebA_ShadeGAN_view");
+  CHECK(c.end_step == 150000);
+
+  struct Want {
+    int64_t step, start, batch, num_steps, img, split;
+    double gen_lr, disc_lr;
+  };
+  for (const Want& w : {Want{0, 0, 26, 12, 32, 1, 2e-5, 2e-4}, Want{29999, 0, 26, 12, 32, 1, 2e-5, 2e-4},
+                        Want{30000, 30000, 16, 12, 64, 2, 2e-5, 2e-4},
+                        Want{69999, 30000, 16, 12, 64, 2, 2e-5, 2e-4},
+                        Want{70000, 70000, 16, 12, 64, 2, 1e-5, 1e-4},
+                        Want{99999, 70000, 16, 12, 64, 2, 1e-5, 1e-4},
+                        Want{100000, 100000, 4, 12, 128, 2, 2e-6, 2e-5},
+                        Want{149999, 100000, 4, 12, 128, 2, 2e-6, 2e-5}}) {
+    CAPTURE(w.step);
+    const auto r = c.at(w.step);
+    CHECK_FALSE(r.done);
+    CHECK(r.step == w.step);
+    CHECK(r.stage.start == w.start);
+    CHECK(r.stage.batch_size == w.batch);
+    CHECK(r.stage.num_steps == w.num_steps);
+    CHECK(r.stage.img_size == w.img);
+    CHECK(r.stage.batch_split == w.split);
+    CHECK(r.stage.gen_lr == w.gen_lr);
+    CHECK(r.stage.disc_lr == w.disc_lr);
+    // The globals come along unchanged at every step.
+    CHECK(r.globals.fov == 12);
+    CHECK(r.globals.surf_track);
+  }
+  for (int64_t s : {150000, 150001, 1000000}) {
+    CAPTURE(s);
+    const auto r = c.at(s);
+    CHECK(r.done);
+    CHECK(r.stage.batch_size == 0);
+    CHECK(r.stage.img_size == 0);
+    CHECK(r.stage.start == 150000);
+    CHECK_FALSE(r.next_upsample_step.has_value());
+  }
+  CHECK_THROWS_AS(c.at(-1), sg::ConfigError);
+}
+
+TEST_CASE("last_upsample_step and next_upsample_step as the reference defines them") {
+  const Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
+  // last: the first stage <= step with the current img_size (70000 has the same size as 30000).
+  CHECK(c.at(0).last_upsample_step == 0);
+  CHECK(c.at(29999).last_upsample_step == 0);
+  CHECK(c.at(30000).last_upsample_step == 30000);
+  CHECK(c.at(70000).last_upsample_step == 30000);
+  CHECK(c.at(80000).last_upsample_step == 30000);
+  CHECK(c.at(99999).last_upsample_step == 30000);
+  CHECK(c.at(100000).last_upsample_step == 100000);
+  CHECK(c.at(149999).last_upsample_step == 100000);
+  // next: the first stage > step with a larger img_size; the empty end stage counts as 512.
+  CHECK(c.at(0).next_upsample_step == 30000);
+  CHECK(c.at(29999).next_upsample_step == 30000);
+  CHECK(c.at(30000).next_upsample_step == 100000);
+  CHECK(c.at(70000).next_upsample_step == 100000);
+  CHECK(c.at(100000).next_upsample_step == 150000);
+  CHECK(c.at(149999).next_upsample_step == 150000);
+}
+
+TEST_CASE("BFM curricula end at 81000, Cats curricula are one stage ending at 30000") {
+  for (const char* name : {"BFM_piGAN", "BFM_ShadeGAN_noview", "BFM_ShadeGAN_view"}) {
+    CAPTURE(name);
+    const Curriculum c = load_curriculum(config_path(name));
+    CHECK(c.end_step == 81000);
+    REQUIRE(c.stages.size() == 4);
+    CHECK(c.at(19999).stage.batch_size == 24);
+    CHECK(c.at(20000).stage.batch_size == 12);
+    CHECK(c.at(40000).stage.gen_lr == 1e-5);
+    CHECK(c.at(50000).stage.img_size == 128);
+    CHECK(c.at(50000).next_upsample_step == 81000);
+    CHECK(c.at(45000).last_upsample_step == 20000);
+    CHECK_FALSE(c.at(80999).done);
+    CHECK(c.at(80999).stage.batch_size == 4);
+    CHECK(c.at(81000).done);
+  }
+  for (const char* name : {"CATS_piGAN", "CATS_ShadeGAN"}) {
+    CAPTURE(name);
+    const Curriculum c = load_curriculum(config_path(name));
+    REQUIRE(c.stages.size() == 1);
+    CHECK(c.end_step == 30000);
+    for (int64_t s : {0, 15000, 29999}) {
+      const auto r = c.at(s);
+      CHECK_FALSE(r.done);
+      CHECK(r.stage.batch_size == 32);
+      CHECK(r.stage.num_steps == 20);
+      CHECK(r.stage.img_size == 64);
+      CHECK(r.stage.batch_split == (std::string(name) == "CATS_ShadeGAN" ? 8 : 4));
+      CHECK(r.stage.gen_lr == 6e-5);
+      CHECK(r.last_upsample_step == 0);
+      CHECK(r.next_upsample_step == 30000);
+    }
+    CHECK(c.at(30000).done);
+  }
+}
+
+TEST_CASE("every shipped curriculum parses and has the reference's global values (spec 1.3)") {
+  // Columns of the spec's table: cP cN cV kP kS bP bN bV.
+  struct Row {
+    const char* name;
+    const char* dataset;
+    double ray_start, h_stddev;
+    const char* sample_dist;
+    bool unique_lr;
+    double r1, grad_clip;
+    const char* disc;
+    double pos_lambda;
+    bool shading, view, light, surf;
+    bool eval_last_back;  // present (true) or absent
+    bool bfm_extras;      // neural_light = false and delta = -1 present
+  };
+  const char* penc = "ProgressiveEncoderDiscriminator";
+  const char* strided = "StridedDiscriminator";
+  const Row rows[] = {
+      {"CelebA_piGAN", "CelebA", 0.88, 0.3, "gaussian", false, 1, 0.3, penc, 15, false, true, false, false, true, false},
+      {"CelebA_ShadeGAN_noview", "CelebA", 0.88, 0.3, "gaussian", true, 1, 0.3, penc, 15, true, false, true, true, false, false},
+      {"CelebA_ShadeGAN_view", "CelebA", 0.88, 0.3, "gaussian", true, 1, 0.3, penc, 15, true, true, true, true, false, false},
+      {"CATS_piGAN", "Cats", 0.8, 0.5, "uniform", false, 0.2, 10, strided, 0, false, true, false, false, true, false},
+      {"CATS_ShadeGAN", "Cats", 0.8, 0.5, "uniform", false, 0.2, 10, strided, 0, true, true, true, true, true, false},
+      {"BFM_piGAN", "Synface", 0.88, 0.3, "gaussian", false, 1, 0.3, penc, 15, false, true, false, false, true, false},
+      {"BFM_ShadeGAN_noview", "Synface", 0.88, 0.3, "gaussian", true, 1, 0.3, penc, 15, true, false, true, false, false, true},
+      {"BFM_ShadeGAN_view", "Synface", 0.88, 0.3, "gaussian", true, 1, 0.3, penc, 15, true, true, true, false, false, true},
+  };
+  for (const Row& w : rows) {
+    CAPTURE(w.name);
+    const Curriculum c = load_curriculum(config_path(w.name));
+    const auto& g = c.globals;
+    CHECK(g.dataset == w.dataset);
+    CHECK(g.fov == 12);
+    CHECK(g.ray_start == w.ray_start);
+    CHECK(g.ray_end == (w.ray_start == 0.8 ? 1.2 : 1.12));
+    CHECK(g.fade_steps == 10000);
+    CHECK(g.h_stddev == w.h_stddev);
+    CHECK(g.v_stddev == (w.ray_start == 0.8 ? 0.4 : 0.155));
+    CHECK(g.h_mean == 1.5707963267948966);
+    CHECK(g.v_mean == 1.5707963267948966);
+    CHECK(g.sample_dist == w.sample_dist);
+    CHECK(g.topk_interval == 2000);
+    CHECK(g.topk_v == 0.6);
+    CHECK(g.betas == std::pair<double, double>(0, 0.9));
+    CHECK(g.unique_lr == w.unique_lr);
+    CHECK(g.weight_decay == 0);
+    CHECK(g.r1_lambda == w.r1);
+    CHECK(g.latent_dim == 256);
+    CHECK(g.grad_clip == w.grad_clip);
+    CHECK(g.model == "SPATIALSIRENBASELINE");
+    CHECK(g.generator == "ImplicitGenerator3d");
+    CHECK(g.discriminator == w.disc);
+    CHECK(g.clamp_mode == "relu");
+    CHECK(g.z_dist == "gaussian");
+    CHECK(g.hierarchical_sample);
+    CHECK(g.z_lambda == 0);
+    CHECK(g.pos_lambda == w.pos_lambda);
+    CHECK_FALSE(g.last_back);
+    CHECK(g.shading == w.shading);
+    CHECK(g.view_condition == w.view);
+    CHECK(g.light_condition == w.light);
+    CHECK(g.surf_track == w.surf);
+    CHECK(g.surf_schedule.has_value() == w.surf);
+    if (g.surf_schedule) {
+      const bool cats = std::string(w.dataset) == "Cats";
+      CHECK(g.surf_schedule->start_step == 5000);
+      CHECK(g.surf_schedule->beta == (cats ? 1e-4 : 3e-5));
+      CHECK(g.surf_schedule->delta_max == 0.24);
+      CHECK(g.surf_schedule->delta_min == 0.06);
+      CHECK(g.surf_schedule->num_steps_max == (cats ? 20 : 12));
+      CHECK(g.surf_schedule->num_steps_min == (cats ? 10 : 6));
+    }
+    CHECK(g.eval_last_back.has_value() == w.eval_last_back);
+    if (g.eval_last_back) CHECK(*g.eval_last_back);
+    CHECK(g.neural_light.has_value() == w.bfm_extras);
+    CHECK(g.delta.has_value() == w.bfm_extras);
+    if (g.delta) CHECK(*g.delta == -1);
+    // Keys read with defaults, and our extensions at the reference's constants.
+    CHECK_FALSE(g.white_back);
+    CHECK(g.psi == 0.8);
+    CHECK(g.max_batch_size == 50000);
+    CHECK(g.h_stddev_eval == g.h_stddev);
+    CHECK(g.sample_dist_eval == g.sample_dist);
+    CHECK(g.siren_hidden_dim == 256);
+    CHECK(g.surf_nf == 16);
+    CHECK(g.surf_size == 128);
+    CHECK(g.nerf_noise_steps == 5000);
+    CHECK(g.l_ratio_start == 5000);
+    CHECK(g.l_ratio_steps == 2000);
+  }
+  CHECK(load_curriculum(config_path("CelebA_piGAN")).globals.mvn_path ==
+        "weights/light_mvn/celeba_light_mvn.pth");
+  CHECK(load_curriculum(config_path("CATS_ShadeGAN")).globals.mvn_path ==
+        "weights/light_mvn/cat_light_mvn.pth");
+
+  // Nothing else in configs/ but these and the demo, and each file is named for its curriculum.
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SG_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".toml") continue;
+    ++count;
+    CAPTURE(e.path().string());
+    CHECK_NOTHROW(load_curriculum(e.path().string()));
+  }
+  CHECK(count == 9);
+}
+
+TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthetic set") {
+  const Curriculum c = load_curriculum(config_path("demo"));
+  const auto& g = c.globals;
+  CHECK(g.dataset == "Synthetic");
+  CHECK(g.mvn_path == "");
+  CHECK(g.shading);
+  CHECK(g.surf_track);
+  REQUIRE(g.surf_schedule.has_value());
+  CHECK(g.surf_schedule->start_step < c.end_step);
+  CHECK(g.siren_hidden_dim < 256);
+  CHECK(c.end_step <= 1000);
+  CHECK(c.at(0).stage.img_size == 16);
+  CHECK(c.at(0).next_upsample_step == 150);
+  CHECK(c.at(150).stage.img_size == 32);
+  CHECK(c.at(200).last_upsample_step == 150);
+  CHECK(c.at(300).done);
+}
+
+TEST_CASE("the base text used by the error tests is valid") {
+  const Curriculum c = parse_curriculum(kBase, "t.toml");
+  CHECK(c.end_step == 50000);
+  CHECK(c.at(30000).stage.img_size == 64);
+}
+
+TEST_CASE("every kind of mistake names file:line, the key and what was expected") {
+  SUBCASE("unknown global key, with the closest valid one") {
+    const std::string t = replace(kBase, "fov = 12", "fov = 12\nfovv = 3");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "fovv")) + ": fovv: unknown key 'fovv'"));
+    CHECK(has(e, "did you mean 'fov'?"));
+  }
+  SUBCASE("unknown stage key") {
+    const std::string t = replace(kBase, "batch_size = 16", "batchsize = 16");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "batchsize")) +
+                     ": stages.30000.batchsize: unknown key"));
+    CHECK(has(e, "did you mean 'batch_size'?"));
+  }
+  SUBCASE("a stage key among the globals") {
+    const std::string t = replace(kBase, "fov = 12", "fov = 12\nimg_size = 64");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "img_size")) + ": img_size: a stage key"));
+  }
+  SUBCASE("wrong types") {
+    std::string t = replace(kBase, "img_size = 64", "img_size = \"64\"");
+    CHECK(has(error_of(t), "t.toml:" + std::to_string(line_of(t, "img_size = \"64\"")) +
+                               ": stages.30000.img_size: expected an integer, got a string"));
+    t = replace(kBase, "img_size = 64", "img_size = 64.0");
+    CHECK(has(error_of(t), "stages.30000.img_size: expected an integer, got a float"));
+    t = replace(kBase, "fov = 12", "fov = \"12\"");
+    CHECK(has(error_of(t), "t.toml:2: fov: expected a number, got a string"));
+    t = replace(kBase, "shading = false", "shading = 0");
+    CHECK(has(error_of(t), "t.toml:" + std::to_string(line_of(t, "shading")) +
+                               ": shading: expected true or false, got an integer"));
+    t = replace(kBase, "betas = [0, 0.9]", "betas = 0.9");
+    CHECK(has(error_of(t), "t.toml:13: betas: expected a pair of Adam betas"));
+  }
+  SUBCASE("out-of-range values") {
+    struct Case {
+      const char *from, *to, *key, *expected;
+    };
+    for (const Case& k : {
+             Case{"gen_lr = 2e-5\ndisc_lr = 2e-4\n\n[stages.50000]", "gen_lr = -2e-5\ndisc_lr = 2e-4\n\n[stages.50000]",
+                  "stages.30000.gen_lr", "expected a learning rate >= 0"},
+             Case{"img_size = 64", "img_size = 48", "stages.30000.img_size", "expected a power of two >= 4"},
+             Case{"img_size = 64", "img_size = 2", "stages.30000.img_size", "expected a power of two >= 4"},
+             Case{"batch_size = 16", "batch_size = 0", "stages.30000.batch_size", "expected an integer >= 1"},
+             Case{"batch_split = 2", "batch_split = 3", "stages.30000.batch_split", "expected a divisor of batch_size 16"},
+             Case{"num_steps = 12\nimg_size = 64", "num_steps = 0\nimg_size = 64", "stages.30000.num_steps", "expected an integer >= 2"},
+             Case{"ray_end = 1.12", "ray_end = 0.88", "ray_end", "expected a distance > ray_start (0.88)"},
+             Case{"fov = 12", "fov = 180", "fov", "expected a field of view in degrees in (0, 180), got 180"},
+             Case{"fov = 12", "fov = 0", "fov", "in (0, 180), got 0"},
+             Case{"topk_v = 0.6", "topk_v = 1.5", "topk_v", "expected a fraction in [0, 1], got 1.5"},
+             Case{"betas = [0, 0.9]", "betas = [0, 1.0]", "betas", "expected a pair of Adam betas in [0, 1)"},
+             Case{"betas = [0, 0.9]", "betas = [0.9]", "betas", "expected a pair"},
+             Case{"fade_steps = 10000", "fade_steps = 0", "fade_steps", "expected a step count >= 1"},
+             Case{"grad_clip = 0.3", "grad_clip = -1", "grad_clip", "expected a gradient norm > 0"},
+             Case{"latent_dim = 256", "latent_dim = 0", "latent_dim", "expected an integer >= 1"},
+         }) {
+      const std::string to = k.to;
+      CAPTURE(to);
+      const std::string t = replace(kBase, k.from, k.to);
+      const std::string first_line = std::string(k.to).substr(0, std::string(k.to).find('\n'));
+      const std::string e = error_of(t);
+      CAPTURE(e);
+      CHECK(has(e, "t.toml:" + std::to_string(line_of(t, first_line)) + ": " + k.key + ": "));
+      CHECK(has(e, k.expected));
+    }
+  }
+  SUBCASE("names that match nothing list the valid ones") {
+    std::string t = replace(kBase, "sample_dist = \"gaussian\"", "sample_dist = \"gausian\"");
+    std::string e = error_of(t);
+    CHECK(has(e, "t.toml:10: sample_dist: unknown sample_dist 'gausian' (did you mean 'gaussian'?)"));
+    CHECK(has(e, "valid: fixed, gaussian, hybrid, normal, spherical_uniform, truncated_gaussian, uniform"));
+    t = replace(kBase, "dataset = \"CelebA\"", "dataset = \"celeba\"");
+    e = error_of(t);
+    CHECK(has(e, "t.toml:1: dataset: unknown dataset 'celeba'"));
+    CHECK(has(e, "valid: Cats, CelebA, Synface, Synthetic"));
+    t = replace(kBase, "clamp_mode = \"relu\"", "clamp_mode = \"elu\"");
+    CHECK(has(error_of(t), "clamp_mode: unknown clamp_mode 'elu'"));
+    t = replace(kBase, "discriminator = \"ProgressiveEncoderDiscriminator\"",
+                "discriminator = \"Strided\"");
+    CHECK(has(error_of(t), "valid: ProgressiveEncoderDiscriminator, StridedDiscriminator"));
+  }
+  SUBCASE("stage keys that are not non-negative integers") {
+    for (const char* bad : {"abc", "-5", "007", "3e4", "30_000"}) {
+      CAPTURE(bad);
+      const std::string t = replace(kBase, "[stages.30000]", std::string("[stages.") + bad + "]");
+      const std::string e = error_of(t);
+      CHECK(has(e, "t.toml:" + std::to_string(line_of(t, std::string("[stages.") + bad)) +
+                       ": stages." + bad + ": expected a stage key that is a non-negative integer"));
+    }
+  }
+  SUBCASE("stages out of order in the file") {
+    const std::string t = replace(kBase, "[stages.30000]", "[stages.60000]");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "[stages.50000]")) +
+                     ": stages.50000: expected stages in increasing step order: 50000 comes after "
+                     "60000 (line " + std::to_string(line_of(t, "[stages.60000]")) + ")"));
+  }
+  SUBCASE("no empty final stage") {
+    const std::string t = replace(kBase, "[stages.50000]\n", "");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "[stages.30000]")) +
+                     ": stages.30000: expected the final stage to be empty"));
+  }
+  SUBCASE("an empty stage that is not the last") {
+    const std::string t = replace(kBase, "[stages.50000]\n", "[stages.40000]\n[stages.50000]\n");
+    CHECK(has(error_of(t), "t.toml:" + std::to_string(line_of(t, "[stages.40000]")) +
+                               ": stages.40000: expected batch_size, num_steps"));
+  }
+  SUBCASE("a stage missing one of its six keys") {
+    const std::string t = replace(kBase, "gen_lr = 2e-5\ndisc_lr = 2e-4\n\n[stages.50000]",
+                                  "gen_lr = 2e-5\n\n[stages.50000]");
+    const std::string e = error_of(t);
+    CHECK(has(e, "t.toml:" + std::to_string(line_of(t, "[stages.30000]")) +
+                     ": stages.30000.disc_lr: missing"));
+    CHECK(has(e, "every stage but the final empty one needs"));
+  }
+  SUBCASE("the first stage must start at 0") {
+    const std::string t = replace(kBase, "[stages.0]", "[stages.10]");
+    CHECK(has(error_of(t), "t.toml:" + std::to_string(line_of(t, "[stages.10]")) +
+                               ": stages.10: expected the first stage to start at step 0"));
+  }
+  SUBCASE("no stages at all, or only the end marker") {
+    const std::string only_globals = kBase.substr(0, kBase.find("[stages.0]"));
+    CHECK(has(error_of(only_globals), "t.toml: stages: missing"));
+    CHECK(has(error_of(only_globals + "[stages.0]\n"),
+              "stages.0: expected at least one training stage before the empty final stage"));
+  }
+  SUBCASE("a missing global key") {
+    const std::string t = replace(kBase, "fov = 12\n", "");
+    CHECK(has(error_of(t), "t.toml: fov: missing (expected a field of view in degrees in (0, 180))"));
+  }
+  SUBCASE("surf_track without its schedule keys") {
+    std::string t = replace(kBase, "surf_track = false", "surf_track = true");
+    CHECK(has(error_of(t), "t.toml: start_step: missing; surf_track = true needs"));
+    t = replace(kBase, "surf_track = false", "surf_track = false\nbeta = 3e-5");
+    CHECK(has(error_of(t), "start_step: missing; the rendering scheduler keys go together"));
+  }
+  SUBCASE("TOML syntax errors name line and column") {
+    const std::string t = replace(kBase, "fov = 12", "fov = = 12");
+    CHECK(has(error_of(t), "t.toml:2:"));
+    CHECK(has(error_of(t), "TOML syntax error"));
+  }
+  SUBCASE("a file that does not exist") {
+    CHECK_THROWS_WITH_AS(load_curriculum("/nonexistent/x.toml"),
+                         doctest::Contains("/nonexistent/x.toml"), sg::ConfigError);
+  }
+}
+
+TEST_CASE("--set overrides change global and stage keys and are re-validated") {
+  Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
+  c.apply_override("fov", "15");
+  CHECK(c.globals.fov == 15);
+  c.apply_override("stages.30000.batch_size", "8");
+  CHECK(c.at(30000).stage.batch_size == 8);
+  CHECK(c.at(0).stage.batch_size == 26);      // other stages untouched
+  CHECK(c.at(70000).stage.batch_size == 16);  // and no inheritance from the overridden one
+  CHECK(c.globals.fov == 15);                 // earlier overrides are kept
+  c.apply_override("betas", "[0.5, 0.99]");
+  CHECK(c.globals.betas == std::pair<double, double>(0.5, 0.99));
+  c.apply_override("sample_dist", "uniform");  // a bare string
+  CHECK(c.globals.sample_dist == "uniform");
+  CHECK(c.globals.sample_dist_eval == "uniform");  // the eval fallback follows
+  c.apply_override("h_stddev", "0.5");
+  CHECK(c.globals.h_stddev_eval == 0.5);
+  c.apply_override("h_stddev_eval", "0");
+  CHECK(c.globals.h_stddev_eval == 0);
+  CHECK(c.globals.h_stddev == 0.5);
+  c.apply_override("siren_hidden_dim", "32");
+  CHECK(c.globals.siren_hidden_dim == 32);
+
+  const auto before = c.to_json();
+  CHECK(has(override_error(c, "fov", "200"), "--set fov: fov: expected a field of view in degrees in (0, 180), got 200"));
+  CHECK(has(override_error(c, "fovv", "1"), "--set fovv: fovv: unknown key 'fovv' (did you mean 'fov'?)"));
+  CHECK(has(override_error(c, "stages.30000.batchsize", "8"),
+            "--set stages.30000.batchsize: stages.30000.batchsize: unknown key"));
+  CHECK(has(override_error(c, "stages.30000.img_size", "48"),
+            "--set stages.30000.img_size: stages.30000.img_size: expected a power of two >= 4, got 48"));
+  CHECK(has(override_error(c, "img_size", "64"), "--set img_size: img_size: a stage key"));
+  CHECK(has(override_error(c, "dataset", "Imagenet"), "--set dataset: dataset: unknown dataset 'Imagenet'"));
+  CHECK(has(override_error(c, "stages.150000.batch_size", "4"),
+            "stages.150000: expected the final stage to be empty"));
+  CHECK(has(override_error(c, "stages.x.y.z", "4"), "--set stages.x.y.z: expected a stage key"));
+  CHECK(has(override_error(c, "a.b", "4"), "--set a.b: unknown key 'a.b'"));
+  CHECK(c.to_json() == before);  // failed overrides leave it unchanged
+}
+
+TEST_CASE("to_json is canonical: equal curricula give equal JSON, any change shows") {
+  const Curriculum a = parse_curriculum(kBase, "a.toml");
+  // Same content: key order shuffled, a default spelled out, a comment, another name.
+  std::string text = replace(kBase, "fov = 12\n", "");
+  text = replace(text, "surf_track = false\n", "surf_track = false\nfov = 12 # same\npsi = 0.8\n");
+  const Curriculum b = parse_curriculum(text, "b.toml");
+  CHECK(a.to_json() == b.to_json());
+  CHECK(a.to_json().dump() == b.to_json().dump());
+  Curriculum c = a;
+  c.apply_override("stages.30000.gen_lr", "1e-5");
+  CHECK(c.to_json() != a.to_json());
+
+  const auto j = load_curriculum(config_path("CelebA_ShadeGAN_view")).at(100000).to_json();
+  CHECK(j["stage"]["img_size"] == 128);
+  CHECK(j["stage"]["batch_size"] == 4);
+  CHECK(j["stage"]["gen_lr"].dump() == "2e-06");
+  CHECK(j["next_upsample_step"] == 150000);
+  CHECK(j["done"] == false);
+  CHECK(j["globals"]["betas"].dump() == "[0.0,0.9]");
+  const auto d = load_curriculum(config_path("CelebA_ShadeGAN_view")).at(150000).to_json();
+  CHECK(d["done"] == true);
+  CHECK(d["next_upsample_step"].is_null());
+}
