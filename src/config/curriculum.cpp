@@ -135,7 +135,6 @@ struct Reader {
   }
 };
 
-const auto any_int = [](int64_t) { return true; };
 const auto any_num = [](double) { return true; };
 const auto at_least = [](int64_t lo) { return [lo](int64_t v) { return v >= lo; }; };
 const auto non_negative = [](double v) { return v >= 0; };
