@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 #include "config/toml_util.h"
 #include "core/error.h"
@@ -590,6 +591,7 @@ nlohmann::json Curriculum::to_json() const {
 }
 
 void Curriculum::apply_override(const std::string& key, const std::string& value) {
+  if (!source) throw std::logic_error("apply_override on a curriculum not read by load_curriculum");
   auto src = std::make_shared<CurriculumSource>(*source);
   src->overrides.emplace_back(key, value);
   *this = build(file, name, std::move(src));  // throws before assigning: *this stays intact
