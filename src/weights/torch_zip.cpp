@@ -1,10 +1,10 @@
 #include "weights/torch_zip.h"
 
-#include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -17,6 +17,23 @@ namespace sg::weights {
 namespace {
 
 using Kind = PyValue::Kind;
+
+// LibTorch's MemoryReadAdapter copies whatever miniz asks for, even past the end of a truncated
+// file; this one copies only what is there, so a cut-off archive fails instead of reading heap.
+class BoundedReader final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedReader(const std::string& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* what = "") const override {
+    if (pos >= bytes_.size()) return 0;
+    n = std::min<uint64_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, n);
+    return n;
+  }
+
+ private:
+  const std::string& bytes_;
+};
 
 const char* kResave =
     "re-save it with a current torch: python3 -c \"import torch; "
@@ -203,7 +220,7 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
   std::string pickle;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
-        std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), bytes.size()));
+        std::make_shared<BoundedReader>(bytes));
     if (reader->hasRecord("byteorder")) {
       auto [ptr, n] = reader->getRecord("byteorder");
       const std::string order(static_cast<const char*>(ptr.get()), n);

@@ -173,3 +173,67 @@ TEST_CASE("ours written -> Python torch.load + load_state_dict(strict=True) -> e
     CHECK(torch::equal(back[k].second, orig[k].second));
   }
 }
+
+TEST_CASE("load_into copies values and converts dtypes") {
+  Small m;
+  StateDict sd;
+  for (const auto& k : kSmallKeys) {
+    const auto shape = find_tensor(state_dict_of(m), k)->sizes().vec();
+    sd.emplace_back(k, value(k, shape, at::kDouble));  // float64 in the file, float32 in the model
+  }
+  load_into(m, sd, "sd.pth");
+  CHECK(std::string(dtype_name(m.lin->weight.scalar_type())) == "float32");
+  CHECK(torch::equal(m.lin->weight, value("lin.weight", {4, 3}, at::kFloat)));
+  CHECK(torch::equal(m.block->running, value("block.running", {2}, at::kFloat)));
+  CHECK(torch::equal(m.block->conv->weight, value("block.conv.weight", {2, 4, 3, 3}, at::kFloat)));
+  CHECK(m.lin->weight.requires_grad());  // still a trainable parameter
+}
+
+TEST_CASE("missing, unexpected and misshapen keys are one error listing every key with shapes") {
+  Small m;
+  StateDict sd = state_dict_of(m);
+  const at::Tensor before = m.head->weight.clone();
+  sd.erase(sd.begin() + 1);                                       // lin.bias missing
+  sd.erase(sd.begin() + 1);                                       // block.running missing
+  sd.emplace_back("extra.weight", torch::zeros({3, 3}));          // unexpected
+  sd[1].second = torch::zeros({2, 4, 5, 5});                      // block.conv.weight misshapen
+  for (auto& [k, t] : sd)
+    if (k == "head.weight") t = torch::ones({1, 4});
+  std::string msg;
+  try {
+    load_into(m, sd, "ckpt/generator.pth");
+  } catch (const sg::FormatError& e) {
+    msg = e.what();
+  }
+  CHECK(msg ==
+        "ckpt/generator.pth: weights do not match the model (2 missing, 1 unexpected, 1 misshapen keys):\n"
+        "  missing: lin.bias (4,)\n"
+        "  missing: block.running (2,)\n"
+        "  unexpected: extra.weight (3, 3)\n"
+        "  misshapen: block.conv.weight: file (2, 4, 5, 5) vs model (2, 4, 3, 3)");
+  CHECK(torch::equal(m.head->weight, before));  // nothing copied on error
+
+  // Non-strict (the reference loads discriminators so): missing and extra keys pass, shapes do not.
+  try {
+    load_into(m, sd, "ckpt/discriminator.pth", /*strict=*/false);
+    FAIL("no error");
+  } catch (const sg::FormatError& e) {
+    CHECK(std::string(e.what()).find("misshapen: block.conv.weight: file (2, 4, 5, 5)") != std::string::npos);
+  }
+  sd[1].second = torch::zeros({2, 4, 3, 3});
+  load_into(m, sd, "ckpt/discriminator.pth", /*strict=*/false);
+  CHECK(torch::equal(m.head->weight, torch::ones({1, 4})));
+  CHECK(torch::equal(m.block->conv->weight, torch::zeros({2, 4, 3, 3})));
+}
+
+TEST_CASE("the fixture generator's state dict survives our write -> our read unchanged") {
+  const StateDict sd = read_state_dict(fixture_dir() + "/gen_celeba_view_seed0.pth");
+  const std::string dir = scratch("fixture_rewrite");
+  write_state_dict(dir + "/g.pth", sd);
+  const StateDict back = read_state_dict(dir + "/g.pth");
+  REQUIRE(back.size() == sd.size());
+  for (size_t k = 0; k < sd.size(); ++k) {
+    CHECK(back[k].first == sd[k].first);
+    CHECK(torch::equal(back[k].second, sd[k].second));
+  }
+}

@@ -155,6 +155,22 @@ def main():
         p.grad = torch.ones(3)
         opt.step()
         torch.save(opt.state_dict(), args[0])
+    elif cmd == "make-protocol4":
+        sd = collections.OrderedDict(a=value("a", (2, 3), torch.float32), bb=value("bb", (4,), torch.int64))
+        torch.save(sd, args[0], pickle_protocol=4)
+    elif cmd == "make-cuda-tagged":
+        # As the official checkpoints were saved from a GPU: storages located on 'cuda:0'.
+        torch.serialization.location_tag = lambda storage: "cuda:0"
+        torch.save(collections.OrderedDict(w=value("w", (3, 2), torch.float32)), args[0])
+    elif cmd == "make-misc":
+        import numpy as np
+        torch.save({
+            "np_f8": np.float64(2.5), "np_i8": np.int64(-7), "np_f4": np.float32(0.25),
+            "float": 1.5e-3, "int": 123456789012, "neg": -2, "big_neg": -(2 ** 40), "true": True,
+            "none": None, "bytes": b"\x00\xffab", "text": "h\u00e9llo",
+            "list": [1, 2.0, "x"], "tuple": (3, (4, 5)), "set": {9},
+            "nested": {"k": [torch.arange(3)]},
+        }, args[0])
     elif cmd == "make-module":
         m = small_module()
         with torch.no_grad():

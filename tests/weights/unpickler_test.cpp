@@ -1,0 +1,70 @@
+#include "weights/unpickler.h"
+
+#include <doctest/doctest.h>
+
+#include "core/error.h"
+
+using namespace sg::weights;
+using Kind = PyValue::Kind;
+
+namespace {
+
+PyRef run(const std::string& bytes) { return unpickle(bytes, UnpickleHooks{}, "test.pkl"); }
+
+std::string error_of(const std::string& bytes) {
+  try {
+    run(bytes);
+  } catch (const sg::FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("hand-assembled protocol-2 pickles: memo sharing, dict order, LONG1 signs, BINFLOAT") {
+  // {'b': [1, -1], 'a': <same list>} with the list appended to after being memoized.
+  const std::string p = std::string("\x80\x02}q\x00(X\x01\x00\x00\x00" "b]q\x01", 15) +
+                        std::string("K\x01\x8a\x01\xff" "e", 6).insert(0, "(") +
+                        std::string("X\x01\x00\x00\x00" "ah\x01u.", 10);
+  const PyRef v = run(p);
+  REQUIRE(v->is(Kind::dict));
+  REQUIRE(v->entries.size() == 2);
+  CHECK(v->entries[0].first->s == "b");
+  CHECK(v->entries[1].first->s == "a");
+  CHECK(v->entries[0].second.get() == v->entries[1].second.get());  // one list, as in Python
+  REQUIRE(v->entries[0].second->items.size() == 2);
+  CHECK(v->entries[0].second->items[0]->i == 1);
+  CHECK(v->entries[0].second->items[1]->i == -1);
+
+  // BINFLOAT is big-endian: 1.5 = 0x3FF8000000000000.
+  const PyRef f = run(std::string("\x80\x02G\x3f\xf8\x00\x00\x00\x00\x00\x00.", 12));
+  CHECK(f->is(Kind::floating));
+  CHECK(f->f == 1.5);
+  // LONG1 of 2 bytes, 0x0080 = 128 (the sign bit of the top byte is clear).
+  CHECK(run(std::string("\x80\x02\x8a\x02\x80\x00.", 7))->i == 128);
+  CHECK(run(std::string("\x80\x02\x8a\x02\x00\x80.", 7))->i == -32768);
+}
+
+TEST_CASE("malformed pickles are FormatErrors naming the source and the byte") {
+  CHECK(error_of(std::string("\x80\x02}q\x00", 5)) == "test.pkl: malformed pickle: unexpected end of data at byte 5");
+  CHECK(error_of(std::string("\x80\x02\xff", 3)) == "test.pkl: malformed pickle: unsupported pickle opcode 0xff at byte 2");
+  CHECK(error_of(std::string("\x80\x02h\x07.", 5)) == "test.pkl: malformed pickle: memo key 7 not set at byte 2");
+  CHECK(error_of(std::string("\x80\x02" "a.", 4)) == "test.pkl: malformed pickle: empty stack at byte 2");
+  CHECK(error_of(std::string("\x80\x02NN.", 5)) == "test.pkl: malformed pickle: STOP with 2 values at byte 4");
+  // A persistent id outside a torch archive.
+  CHECK(error_of(std::string("\x80\x02NQ.", 5)) ==
+        "test.pkl: malformed pickle: persistent id without a storage archive at byte 3");
+}
+
+TEST_CASE("unknown classes stay generic objects with their arguments and BUILD state") {
+  // c'mod\nCls\n' ) NEWOBJ } ( 'x' K 3 u BUILD .
+  const std::string p = std::string("\x80\x02" "cmod\nCls\n)\x81}(X\x01\x00\x00\x00xK\x03ub.", 28);
+  const PyRef v = run(p);
+  REQUIRE(v->is(Kind::object));
+  CHECK(v->s == "mod.Cls");
+  const PyValue* x = attribute(*v, "x");
+  REQUIRE(x);
+  CHECK(x->i == 3);
+  CHECK(describe(*v) == "mod.Cls object");
+}
