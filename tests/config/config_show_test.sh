@@ -1,5 +1,5 @@
 # shadegan config show: resolved parameters at a step, --set overrides, --json, and exit 2 with a
-# file:line message for every kind of curriculum mistake.
+# file:line message for curriculum mistakes.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 CFG="$SG_SOURCE_DIR/configs"
 
@@ -14,16 +14,6 @@ expect_out '^last_upsample_step +100000$'
 expect_out '^next_upsample_step +150000$'
 expect_out '^fov +12'
 expect_out '^surf_track +true$'
-
-expect_exit 0 "$SHADEGAN" config show "$CFG/CelebA_ShadeGAN_view.toml" --step 80000
-expect_out '^img_size +64$'
-expect_out '^gen_lr +1e-05$'
-expect_out '^last_upsample_step +30000$'
-
-# The default step is 0.
-expect_exit 0 "$SHADEGAN" config show "$CFG/CelebA_ShadeGAN_view.toml"
-expect_out '^batch_size +26$'
-expect_out '^next_upsample_step +30000$'
 
 # The empty final stage: done, not a crash.
 expect_exit 0 "$SHADEGAN" config show "$CFG/BFM_ShadeGAN_view.toml" --step 81000
@@ -53,12 +43,8 @@ expect_out '^fov +15'
 expect_out '^sample_dist +uniform$'
 expect_out '^img_size +32$'
 
-# Every shipped curriculum resolves at step 0.
-for f in "$CFG"/*.toml; do
-  expect_exit 0 "$SHADEGAN" config show "$f"
-done
-
-# Mistakes: exit 2, a message naming file:line and the key.
+# Mistakes: exit 2, a message naming file:line and the key. (Each kind of mistake has its unit
+# test in curriculum_test.cpp; every shadegan start costs seconds, so only a few here.)
 bad() {  # bad NAME SED-EXPRESSION: a copy of CelebA_ShadeGAN_view edited by sed
   sed -e "$2" "$CFG/CelebA_ShadeGAN_view.toml" >"$WORK/$1.toml"
   cmp -s "$WORK/$1.toml" "$CFG/CelebA_ShadeGAN_view.toml" && fail "sed '$2' changed nothing"
@@ -69,45 +55,14 @@ line() { grep -n -- "$2" "$WORK/$1.toml" | head -1 | cut -d: -f1; }
 bad unknown 's/^fov = 12/fovv = 12/'
 expect_out "unknown.toml:$(line unknown '^fovv'): fovv: unknown key 'fovv' \(did you mean 'fov'\?\)"
 
-bad type 's/^img_size = 64/img_size = "64"/'
-expect_out "type.toml:$(line type '^img_size = "64"'): stages.30000.img_size: expected an integer, got a string"
-
-bad range 's/^ray_end = 1.12/ray_end = 0.5/'
-expect_out "range.toml:$(line range '^ray_end'): ray_end: expected a distance > ray_start \(0.88\), got 0.5"
-
-bad lr 's/^gen_lr = 2e-6/gen_lr = -2e-6/'
-expect_out "lr.toml:$(line lr '^gen_lr = -2e-6'): stages.100000.gen_lr: expected a learning rate >= 0"
-
-bad pow2 's/^img_size = 128/img_size = 100/'
-expect_out "pow2.toml:$(line pow2 '^img_size = 100'): stages.100000.img_size: expected a power of two >= 4, got 100"
-
-bad stagekey 's/^\[stages.70000\]/[stages.seventy]/'
-expect_out "stagekey.toml:$(line stagekey 'stages.seventy'): stages.seventy: expected a stage key that is a non-negative integer"
-
 bad order 's/^\[stages.30000\]/[stages.80000]/'
 expect_out "order.toml:$(line order '^\[stages.70000\]'): stages.70000: expected stages in increasing step order: 70000 comes after 80000"
-
-bad noend '/^\[stages.150000\]/d'
-expect_out "noend.toml:$(line noend '^\[stages.100000\]'): stages.100000: expected the final stage to be empty"
-
-bad missing '/^disc_lr = 1e-4/d'
-expect_out "missing.toml:$(line missing '^\[stages.70000\]'): stages.70000.disc_lr: missing"
-
-bad enum 's/^sample_dist = "gaussian"/sample_dist = "gauss"/'
-expect_out "enum.toml:$(line enum '^sample_dist'): sample_dist: unknown sample_dist 'gauss'.*valid: fixed, gaussian"
-
-bad syntax 's/^fov = 12/fov = = 12/'
-expect_out "syntax.toml:$(line syntax '^fov'):[0-9]+: TOML syntax error"
 
 # Bad overrides and options.
 expect_exit 2 "$SHADEGAN" config show "$CFG/demo.toml" --set fov=400
 expect_out "--set fov: fov: expected a field of view in degrees in \(0, 180\), got 400"
-expect_exit 2 "$SHADEGAN" config show "$CFG/demo.toml" --set stages.0.batchsize=4
-expect_out "--set stages.0.batchsize: stages.0.batchsize: unknown key 'batchsize' \(did you mean 'batch_size'\?\)"
 expect_exit 2 "$SHADEGAN" config show "$CFG/demo.toml" --set fov
 expect_out "--set fov: expected key=value"
-expect_exit 2 "$SHADEGAN" config show "$CFG/demo.toml" --step=-1
-expect_out "step -1: expected a step >= 0"
 expect_exit 2 "$SHADEGAN" config show "$WORK/does-not-exist.toml"
 expect_out "does-not-exist.toml"
 expect_exit 2 "$SHADEGAN" config
