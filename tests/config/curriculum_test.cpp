@@ -162,6 +162,45 @@ TEST_CASE("CelebA_ShadeGAN_view resolves each step to exactly one stage (spec 1.
   CHECK_THROWS_AS(c.at(-1), sg::ConfigError);
 }
 
+TEST_CASE("the stage tables of every reference curriculum are the spec's (1.2)") {
+  using S = sg::config::Stage;
+  const std::vector<S> celeba = {{0, 26, 12, 32, 1, 2e-5, 2e-4},
+                                 {30000, 16, 12, 64, 2, 2e-5, 2e-4},
+                                 {70000, 16, 12, 64, 2, 1e-5, 1e-4},
+                                 {100000, 4, 12, 128, 2, 2e-6, 2e-5}};
+  const std::vector<S> bfm = {{0, 24, 12, 32, 1, 2e-5, 2e-4},
+                              {20000, 12, 12, 64, 2, 2e-5, 2e-4},
+                              {40000, 12, 12, 64, 2, 1e-5, 1e-4},
+                              {50000, 4, 12, 128, 2, 2e-6, 2e-5}};
+  struct Want {
+    const char* name;
+    std::vector<S> stages;
+    int64_t end;
+  };
+  for (const Want& w : {Want{"CelebA_piGAN", celeba, 150000}, Want{"CelebA_ShadeGAN_noview", celeba, 150000},
+                        Want{"CelebA_ShadeGAN_view", celeba, 150000}, Want{"BFM_piGAN", bfm, 81000},
+                        Want{"BFM_ShadeGAN_noview", bfm, 81000}, Want{"BFM_ShadeGAN_view", bfm, 81000},
+                        Want{"CATS_piGAN", {{0, 32, 20, 64, 4, 6e-5, 2e-4}}, 30000},
+                        Want{"CATS_ShadeGAN", {{0, 32, 20, 64, 8, 6e-5, 2e-4}}, 30000}}) {
+    CAPTURE(w.name);
+    const Curriculum c = load_curriculum(config_path(w.name));
+    CHECK(c.end_step == w.end);
+    REQUIRE(c.stages.size() == w.stages.size());
+    for (size_t i = 0; i < w.stages.size(); ++i) {
+      CAPTURE(i);
+      const S& got = c.stages[i];
+      const S& want = w.stages[i];
+      CHECK(got.start == want.start);
+      CHECK(got.batch_size == want.batch_size);
+      CHECK(got.num_steps == want.num_steps);
+      CHECK(got.img_size == want.img_size);
+      CHECK(got.batch_split == want.batch_split);
+      CHECK(got.gen_lr == want.gen_lr);
+      CHECK(got.disc_lr == want.disc_lr);
+    }
+  }
+}
+
 TEST_CASE("last_upsample_step and next_upsample_step as the reference defines them") {
   const Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
   // last: the first stage <= step with the current img_size (70000 has the same size as 30000).
