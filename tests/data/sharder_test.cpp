@@ -1,0 +1,168 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "data/codec.h"
+#include "data/hdf5.h"
+#include "data/shard_reader.h"
+#include "data/sharder.h"
+
+using namespace sg::data;
+namespace fs = std::filesystem;
+
+static std::string tmpdir(const std::string& name) {
+  const std::string base = std::getenv("SG_TEST_TMP") ? std::getenv("SG_TEST_TMP") : "/tmp";
+  const std::string d = base + "/sharder_test/" + name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+static SynthParams small_synth() {
+  SynthParams p;
+  p.count = 20;
+  p.size = 32;
+  p.seed = 3;
+  return p;
+}
+
+TEST_CASE("synthetic shards hold exactly the generated samples and ground truth") {
+  const std::string out = tmpdir("synth");
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 8;
+  const auto m = run_sharding(synth_source(small_synth()), opt);
+  CHECK(m["count"] == 20);
+  CHECK(m["shards"].size() == 3);
+  CHECK(m["shards"][2]["count"] == 4);
+  ShardReader r(out);
+  REQUIRE(r.count() == 20);
+  CHECK(r.store_size() == 32);
+  for (int i : {0, 9, 19}) {
+    const SynthSample s = render_synth_sample(small_synth(), i);
+    CHECK(r.read_images(i, 1) == s.rgb.rgb);
+    std::vector<float> depth(32 * 32), normal(32 * 32 * 3), light(4), pose(2);
+    std::vector<uint8_t> albedo(32 * 32 * 3), mask(32 * 32);
+    int64_t index = -1;
+    r.read("depth", i, 1, depth.data());
+    r.read("normal", i, 1, normal.data());
+    r.read("albedo", i, 1, albedo.data());
+    r.read("mask", i, 1, mask.data());
+    r.read("light", i, 1, light.data());
+    r.read("pose", i, 1, pose.data());
+    r.read("index", i, 1, &index);
+    CHECK(depth == s.depth);
+    CHECK(normal == s.normal);
+    CHECK(albedo == s.albedo.rgb);
+    CHECK(mask == s.mask);
+    CHECK(light[3] == s.light[3]);
+    CHECK(pose[0] == static_cast<float>(s.pose.yaw));
+    CHECK(index == i);
+  }
+  CHECK_THROWS_AS(r.read("images", 19, 2, nullptr), sg::FormatError);
+}
+
+TEST_CASE("a rerun keeps verified shards and rebuilds only a missing or damaged one, identically") {
+  const std::string out = tmpdir("resume");
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 8;
+  const auto first = run_sharding(synth_source(small_synth()), opt);
+  CHECK(first["shards_built"] == 3);
+  auto again = run_sharding(synth_source(small_synth()), opt);
+  CHECK(again["shards_built"] == 0);
+  CHECK(again["shards_kept"] == 3);
+  fs::remove(out + "/shard-00001.h5");
+  sg::write_file_atomic(out + "/shard-00002.h5", "garbage of another size");
+  again = run_sharding(synth_source(small_synth()), opt);
+  CHECK(again["shards_built"] == 2);
+  CHECK(again["content_hash"] == first["content_hash"]);
+  // Changing the generator's parameters changes every shard's fingerprint.
+  SynthParams other = small_synth();
+  other.seed = 4;
+  again = run_sharding(synth_source(other), opt);
+  CHECK(again["shards_built"] == 3);
+  CHECK(again["content_hash"] != first["content_hash"]);
+}
+
+TEST_CASE("a folder with every kind of bad file: right counts and reasons, good ones converted") {
+  const std::string src = tmpdir("bad_src"), out = tmpdir("bad_out");
+  Image img(80, 72);
+  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7);
+  Image small(40, 40);
+  const std::string jpg = encode_jpeg(img, 90);
+  std::vector<uint8_t> alpha(80 * 72, 200);
+  Image few(80, 72);
+  for (size_t i = 0; i < few.rgb.size(); ++i) few.rgb[i] = static_cast<uint8_t>((i / 3 % 7) * 30);
+  const std::map<std::string, std::string> files = {
+      {"a_good.jpg", jpg},
+      {"b_good.png", encode_png(img)},
+      {"c_gray.jpg", encode_jpeg_as(img, 90, "gray")},
+      {"d_cmyk.jpg", encode_jpeg_as(img, 90, "cmyk")},
+      {"e_16bit.png", encode_png(img, 3, 16)},
+      {"f_palette.png", encode_png(few, 3, 8, true)},
+      {"g_alpha.png", encode_png(img, 4, 8, false, alpha.data())},
+      {"h_truncated.jpg", jpg.substr(0, jpg.size() / 2)},
+      {"i_text.jpg", "<html>not an image</html>"},
+      {"j_empty.png", ""},
+      {"k_small.jpg", encode_jpeg(small, 90)},
+      {"l_corrupt.png", [&] { std::string s = encode_png(img); s[40] ^= 0x55; return s; }()},
+  };
+  for (const auto& [name, bytes] : files) sg::write_file_atomic(src + "/" + name, bytes);
+  const std::string recipe_path = tmpdir("bad_recipe") + "/t.toml";
+  sg::write_file_atomic(recipe_path, "name = \"t\"\npattern = \"*\"\n[[step]]\nop = \"center_crop\"\nsize = 64\n");
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 5;
+  const auto m = run_sharding(files_source(src, load_recipe(recipe_path)), opt);
+  CHECK(m["count"] == 7);
+  CHECK(m["skipped"].size() == 5);
+  CHECK(m["skipped_counts"]["truncated"] == 1);
+  CHECK(m["skipped_counts"]["not_an_image"] == 2);
+  CHECK(m["skipped_counts"]["too_small"] == 1);
+  CHECK(m["skipped_counts"]["corrupt"] == 1);
+  CHECK(m["converted_counts"]["grayscale"] == 1);
+  CHECK(m["converted_counts"]["cmyk"] == 1);
+  CHECK(m["converted_counts"]["16bit"] == 1);
+  CHECK(m["converted_counts"]["palette"] == 1);
+  CHECK(m["converted_counts"]["alpha"] == 1);
+  bool named = false;
+  for (const auto& s : m["skipped"]) named = named || (s["file"] == "k_small.jpg" && s["reason"] == "too_small");
+  CHECK(named);
+  ShardReader r(out);
+  CHECK(r.count() == 7);
+  // The PNG is lossless: the stored crop is the centre 64x64 of the image.
+  const auto px = r.read_images(1, 1);
+  CHECK(px[0] == img.px(8, 4)[0]);
+  CHECK(px[(63 * 64 + 63) * 3 + 2] == img.px(71, 67)[2]);
+}
+
+TEST_CASE("an empty glob and an unwritable output are clear errors naming the path") {
+  const std::string src = tmpdir("empty");
+  Recipe r;
+  r.name = "t";
+  r.pattern = "*.jpg";
+  r.flip = "before_resize";
+  r.steps = {{"center_crop", 64, ""}};
+  CHECK_THROWS_WITH_AS(files_source(src, r), doctest::Contains((src + "/*.jpg").c_str()), sg::ConfigError);
+  sg::write_file_atomic(src + "/file", "x");
+  ShardOptions opt;
+  opt.out_dir = src + "/file/out";
+  CHECK_THROWS_WITH_AS(run_sharding(synth_source(small_synth()), opt), doctest::Contains((src + "/file").c_str()), sg::IoError);
+}
+
+TEST_CASE("recipes: unknown names list the valid ones; bad keys name file and line") {
+  const std::string dir = std::string(SG_SOURCE_DIR) + "/datasets";
+  CHECK(find_recipe("celeba", {dir}).store_size() == 256);
+  CHECK(find_recipe("bfm", {dir}).store_size() == 170);
+  CHECK(find_recipe("cats", {dir}).flip == "after_resize");
+  CHECK_THROWS_WITH_AS(find_recipe("celeb", {dir}), doctest::Contains("did you mean 'celeba'"), sg::ConfigError);
+  const std::string bad = tmpdir("recipes") + "/bad.toml";
+  sg::write_file_atomic(bad, "name = \"x\"\n[[step]]\nop = \"center_crop\"\nsize = 64\nsizee = 3\n");
+  CHECK_THROWS_WITH_AS(load_recipe(bad), doctest::Contains("bad.toml:5"), sg::ConfigError);
+  // CelebA's pipeline on a 178x218 image gives the 256 crop.
+  Image face(178, 218);
+  CHECK(apply_recipe(find_recipe("celeba", {dir}), face).width == 256);
+}
