@@ -1,0 +1,41 @@
+#pragma once
+// The stage side of execution: what `shadegan stage-exec --run-dir R --stage S` does, whoever
+// started it (the local executor, mpirun, or a Slurm job). It rebuilds the graph from
+// R/run.toml, recomputes the stage's fingerprint, checks that its inputs are done, runs the
+// kind's work function, and writes the done marker last. MPI is the caller's business (app/):
+// every rank prepares and runs; only rank 0 begins and finishes.
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "graph/job_graph.h"
+#include "graph/state_store.h"
+
+namespace sg::exec {
+
+struct PreparedStage {
+  graph::JobGraph graph;
+  size_t index = 0;
+  graph::StageContext ctx;
+  std::map<std::string, graph::InputRecord> inputs;
+  std::string started;
+  std::chrono::steady_clock::time_point t0;
+  const graph::Stage& stage() const { return graph.stages[index]; }
+};
+
+// StageError when an input is not done; ConfigError when R is not a run or S not a stage of it.
+PreparedStage prepare_stage(const std::string& run_dir, const std::string& stage_name);
+// Removes the old marker (a rerun that dies must not leave it looking done) and records the
+// attempt as running.
+void begin_stage(const PreparedStage& p);
+// Lists the stage's outputs and writes the marker (last, atomically); removes the failure and
+// running files. `job_id`: the Slurm job, empty locally.
+graph::Marker finish_stage(const PreparedStage& p, const std::string& job_id = "");
+// After the work function threw: the attempt is no longer running.
+void abandon_stage(const PreparedStage& p);
+
+// prepare, begin, run the kind's work function, finish: a whole stage in this process, for kinds
+// that are not MPI (and for tests).
+graph::Marker run_stage_here(const std::string& run_dir, const std::string& stage_name);
+
+}  // namespace sg::exec

@@ -1,0 +1,111 @@
+#pragma once
+// Stage kinds for the graph and exec tests: "t_gen" writes out.txt from its parameters (and
+// counts its runs), "t_fail" always throws. Registered once per test executable.
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/pipeline.h"
+#include "core/error.h"
+#include "graph/job_graph.h"
+#include "graph/kind.h"
+
+namespace sg_test {
+
+inline std::map<std::string, int>& run_counts() {
+  static std::map<std::string, int> c;
+  return c;
+}
+
+inline void register_test_kinds() {
+  static bool done = [] {
+    using sg::graph::ParamType;
+    sg::graph::KindSpec k;
+    k.name = "t_gen";
+    k.version = 1;
+    k.params = {
+        {"label", ParamType::string, nullptr, "required"},
+        {"size", ParamType::integer, 4, ""},
+        {"scale", ParamType::number, 1.0, ""},
+        {"flag", ParamType::boolean, false, ""},
+        {"files", ParamType::string_list, nlohmann::json::array(), ""},
+        {"src", ParamType::path, "", ""},
+        {"salt_each_run", ParamType::boolean, false, "make every run's output differ"},
+    };
+    k.run = [](const sg::graph::StageContext& ctx) {
+      const int n = ++run_counts()[ctx.stage_name];
+      std::ofstream out(ctx.stage_dir + "/out.txt");
+      out << ctx.params.dump();
+      for (const auto& [dep, dir] : ctx.inputs) out << "\n" << dep << ":" << std::filesystem::exists(dir + "/out.txt");
+      if (ctx.params["salt_each_run"].get<bool>()) out << "\nrun " << n;
+      std::filesystem::create_directories(ctx.stage_dir + "/sub");
+      std::ofstream(ctx.stage_dir + "/sub/extra.bin") << std::string(static_cast<size_t>(ctx.params["size"].get<int64_t>()), 'x');
+    };
+    sg::graph::register_kind(k);
+    sg::graph::KindSpec f;
+    f.name = "t_fail";
+    f.params = {{"label", ParamType::string, "", ""}};
+    f.run = [](const sg::graph::StageContext& ctx) {
+      std::ofstream(ctx.stage_dir + "/partial.txt") << "half";
+      throw sg::StageError("t_fail always fails");
+    };
+    sg::graph::register_kind(f);
+    sg::graph::KindSpec m;
+    m.name = "t_mpi";
+    m.mpi = true;
+    m.params = {};
+    m.run = [](const sg::graph::StageContext&) {};
+    sg::graph::register_kind(m);
+    return true;
+  }();
+  (void)done;
+}
+
+inline std::string fresh_dir(const std::string& name) {
+  const char* t = std::getenv("SG_TEST_TMP");
+  const std::string d = std::string(t ? t : "/tmp") + "/" + name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+inline sg::graph::JobGraph graph_of(const std::string& text, const std::vector<std::string>& sets = {},
+                                    const std::string& file = "/jobs/p.toml") {
+  register_test_kinds();
+  std::vector<sg::config::Override> o;
+  for (const auto& s : sets) o.push_back(sg::config::parse_override(s));
+  return sg::graph::build_graph(sg::config::parse_pipeline(text, file, o));
+}
+
+// a -> b -> c, and d on its own.
+inline const char* kChain = R"(
+[pipeline]
+name = "chain"
+
+[[stage]]
+name = "a"
+kind = "t_gen"
+label = "A"
+
+[[stage]]
+name = "b"
+kind = "t_gen"
+after = ["a"]
+label = "B"
+size = 4
+
+[[stage]]
+name = "c"
+kind = "t_gen"
+after = ["b"]
+label = "C"
+
+[[stage]]
+name = "d"
+kind = "t_gen"
+label = "D"
+)";
+
+}  // namespace sg_test
