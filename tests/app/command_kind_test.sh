@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The `command` stage kind: runs in its stage directory with SG_RUN_DIR, SG_STAGE_DIR and
+# SG_INPUT_<DEP> set; a declared output that is not created fails the stage, naming it.
+source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
+R=$WORK/run
+cat > "$WORK/p.toml" <<'EOF2'
+[pipeline]
+name = "cmd"
+
+[[stage]]
+name = "make-data"
+kind = "command"
+run = 'mkdir -p deep && echo 42 > deep/n.txt'
+outputs = ["deep/n.txt"]
+
+[[stage]]
+name = "use"
+kind = "command"
+after = ["make-data"]
+run = 'printf "%s\n%s\n%s\n%s\n" "$PWD" "$SG_RUN_DIR" "$SG_STAGE_DIR" "$(cat "$SG_INPUT_MAKE_DATA/deep/n.txt")" > env.txt'
+outputs = ["env.txt"]
+
+[[stage]]
+name = "forgetful"
+kind = "command"
+run = 'echo "did something else" > other.txt'
+outputs = ["promised.txt"]
+EOF2
+expect_exit 1 "$SHADEGAN" run "$WORK/p.toml" --run-dir "$R"
+expect_out "declared output 'promised.txt' is missing in $R/forgetful"
+[ "$(cat "$R/use/env.txt")" = "$(printf '%s\n' "$R/use" "$R" "$R/use" 42)" ] ||
+  fail "env.txt: $(cat "$R/use/env.txt")"
+/usr/bin/python3 - "$R" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1] + "/state/make-data.json"))
+assert m["kind"] == "command" and m["kind_version"] == 1, m
+assert m["params"] == {"run": "mkdir -p deep && echo 42 > deep/n.txt", "outputs": ["deep/n.txt"]}, m["params"]
+assert [(o["path"], o["size"]) for o in m["outputs"]] == [("deep/n.txt", 3)], m["outputs"]
+u = json.load(open(sys.argv[1] + "/state/use.json"))
+assert u["inputs"]["make-data"]["fingerprint"] == m["fingerprint"], u
+f = json.load(open(sys.argv[1] + "/state/forgetful.failed.json"))
+assert f["exit_code"] == 1 and any("promised.txt" in l for l in f["log_tail"]), f
+PY
+expect_exit 0 "$SHADEGAN" stage-exec --help
+expect_exit 0 "$SHADEGAN" --help
+expect_no_out 'stage-exec'
+echo "command_kind_test: ok"
