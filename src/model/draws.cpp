@@ -1,0 +1,62 @@
+#include "model/draws.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/error.h"
+
+namespace sg::model {
+
+std::string draw_name(Draw kind) {
+  switch (kind) {
+    case Draw::camera: return "camera";
+    case Draw::hybrid_coin: return "hybrid_coin";
+    case Draw::perturbation: return "perturbation";
+    case Draw::nerf_noise: return "nerf_noise";
+    case Draw::pdf_uniform: return "pdf_uniform";
+    case Draw::avg_latents: return "avg_latents";
+    case Draw::light: return "light";
+    case Draw::latent: return "latent";
+  }
+  return "?";
+}
+
+void Draws::push(Draw kind, at::Tensor t) { fixed[kind].push_back(std::move(t)); }
+
+bool Draws::has_fixed(Draw kind) const {
+  auto it = fixed.find(kind);
+  return it != fixed.end() && !it->second.empty();
+}
+
+at::Tensor Draws::take(Draw kind, at::IntArrayRef shape, const at::TensorOptions& opts) {
+  auto& q = fixed[kind];
+  at::Tensor t = q.front();
+  q.pop_front();
+  if (t.sizes() != shape) {
+    throw StageError("fixed draw '" + draw_name(kind) + "' has shape " + c10::str(t.sizes()) +
+                     " but the model asked for " + c10::str(shape));
+  }
+  return t.to(opts.dtype_opt() ? opts : opts.dtype(at::kFloat));
+}
+
+at::Tensor Draws::normal(Draw kind, at::IntArrayRef shape, const at::TensorOptions& opts) {
+  if (has_fixed(kind)) return take(kind, shape, opts);
+  auto o = opts.dtype_opt() ? opts : opts.dtype(at::kFloat);
+  if (!generator.defined()) return at::randn(shape, o);
+  // A seeded generator lives on the CPU: draw there, then move (same numbers on every device).
+  return at::randn(shape, generator, o.device(at::kCPU)).to(o.device());
+}
+
+at::Tensor Draws::uniform(Draw kind, at::IntArrayRef shape, const at::TensorOptions& opts) {
+  if (has_fixed(kind)) return take(kind, shape, opts);
+  auto o = opts.dtype_opt() ? opts : opts.dtype(at::kFloat);
+  if (!generator.defined()) return at::rand(shape, o);
+  return at::rand(shape, generator, o.device(at::kCPU)).to(o.device());
+}
+
+Draws seeded_draws(uint64_t seed) {
+  Draws d;
+  d.generator = at::detail::createCPUGenerator(seed);
+  return d;
+}
+
+}  // namespace sg::model
