@@ -67,6 +67,12 @@ int run(const RunArgs& a) {
   create_dirs(graph::state_dir(run_dir));
   RunLock lock(graph::lock_path(run_dir));
   log::attach_jsonl(graph::run_jsonl_path(run_dir));
+  // A stage-exec that outlived a killed orchestrator (say, a trainer finishing its checkpoint
+  // after SIGTERM) must not get a twin writing the same directory.
+  for (const auto& s : g.stages)
+    if (auto r = graph::read_running(run_dir, s.name); r && graph::running_alive(*r))
+      throw BusyError("stage " + s.name + " of " + run_dir + " is still running (pid " +
+                      std::to_string(r->value("pid", 0)) + ", left by an earlier run); wait for it to end or stop it");
   const graph::Plan p = graph::plan(g, run_dir, opt);
   log::event("plan", {{"pipeline", fs::absolute(a.pipeline).string()}, {"run_dir", run_dir},
                       {"to_run", p.to_run()}, {"stages", g.stages.size()}});

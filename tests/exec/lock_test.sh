@@ -33,4 +33,13 @@ printf 'pid 999999 on elsewhere since 2026-01-01T00:00:00.000Z' > "$R/state/run.
 expect_exit 0 "$SHADEGAN" run "$P" --run-dir "$R"
 expect_out 'taking over the run lock left by a process that is gone \(pid 999999 on elsewhere'
 expect_out 'nothing to do'
+# A stage-exec left alive by an earlier, killed run: a new run refuses to start a twin.
+sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' "$WORK/stop-leftover" stage-exec &
+leftover=$!
+for _ in $(seq 200); do grep -q stage-exec "/proc/$leftover/cmdline" 2>/dev/null && break; sleep 0.05; done
+printf '{"pid": %d, "host": "%s", "started": "then"}' "$leftover" "$(hostname)" > "$R/state/last.running.json"
+expect_exit 3 "$SHADEGAN" run "$P" --run-dir "$R"
+expect_out "stage last of $R is still running \(pid $leftover, left by an earlier run\)"
+touch "$WORK/stop-leftover"; wait "$leftover"
+expect_exit 0 "$SHADEGAN" run "$P" --run-dir "$R"
 echo "lock_test: ok"
