@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "weights/unpickler.h"
+#include "weights/zip_crc.h"
 
 namespace sg::weights {
 
@@ -218,6 +219,19 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
   check_container(bytes, path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::string pickle;
+  // Records are named "<archive>/<name>" in the zip; the reader strips the archive folder.
+  const std::map<std::string, uint32_t> crcs = zip_crcs(bytes);
+  std::string prefix;
+  if (!crcs.empty()) {
+    const std::string& first = crcs.begin()->first;
+    prefix = first.substr(0, first.find('/') + 1);
+  }
+  auto verify = [&](const std::string& record, const void* data, size_t n) {
+    auto it = crcs.find(prefix + record);
+    if (it != crcs.end() && crc32(data, n) != it->second)
+      throw FormatError(fmt::format("{}: record '{}' is corrupt (its CRC-32 does not match the zip "
+                                    "directory)", path, record));
+  };
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
         std::make_shared<BoundedReader>(bytes));
@@ -232,6 +246,7 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
       throw FormatError(path + ": zip archive without data.pkl (a TorchScript module or another "
                         "zip, not a torch.save file)");
     auto [ptr, n] = reader->getRecord("data.pkl");
+    verify("data.pkl", ptr.get(), n);
     pickle.assign(static_cast<const char*>(ptr.get()), n);
   } catch (const c10::Error& e) {
     throw FormatError(fmt::format("{}: unreadable torch.save zip archive (truncated or corrupt?): {}",
@@ -261,6 +276,7 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
         if (n < want)
           throw FormatError(fmt::format("{}: storage '{}' has {} bytes, expected {} ({} x {})", path,
                                         record, n, want, numel, dtype_name(dtype)));
+        verify(record, ptr.get(), n);
         if (want) std::memcpy(t.data_ptr(), ptr.get(), want);
       } catch (const c10::Error& e) {
         throw FormatError(fmt::format("{}: cannot read storage '{}': {}", path, record,

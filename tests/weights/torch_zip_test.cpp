@@ -50,6 +50,18 @@ TEST_CASE("garbage, empty, truncated and missing files are errors naming the fil
     CAPTURE(msg);
     CHECK(contains(msg, dir + "/cut.pth: unreadable torch.save zip archive"));
   }
+  // A storage payload with one byte flipped: the zip directory's CRC-32 catches it.
+  std::string flipped = good;
+  const size_t name = flipped.find("good/data/0");
+  REQUIRE(name != std::string::npos);
+  // The local header starts 30 bytes before the name; the payload follows name and extra field.
+  const size_t header = name - 30;
+  auto u16 = [&](size_t at) { return size_t(uint8_t(flipped[at])) | size_t(uint8_t(flipped[at + 1])) << 8; };
+  flipped[header + 30 + u16(header + 26) + u16(header + 28) + 5] ^= 0x55;
+  sg::write_file_atomic(dir + "/flipped.pth", flipped);
+  CHECK(state_dict_error(dir + "/flipped.pth") ==
+        dir + "/flipped.pth: record 'data/0' is corrupt (its CRC-32 does not match the zip directory)");
+
   CHECK_THROWS_AS(read_state_dict(dir + "/does-not-exist.pth"), sg::IoError);
 }
 
