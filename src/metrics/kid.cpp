@@ -26,7 +26,7 @@ at::Tensor rows(const at::Tensor& features, const std::vector<int64_t>& index) {
 at::Tensor polynomial_kernel(const at::Tensor& a, const at::Tensor& b, int degree, double gamma,
                              double coef0) {
   // a a^T is symmetric: half the GEMM work.
-  at::Tensor k = a.is_same(b) ? gram_of_columns(a.t()) : at::mm(a, b.t());
+  at::Tensor k = (a.is_same(b) ? gram_of_columns(a.t()) : at::mm(a, b.t())).to(at::kDouble);
   k.mul_(gamma).add_(coef0);
   if (degree == 3) return k.mul(k).mul_(k);  // the default: two multiplies, not pow()
   return k.pow(degree);
@@ -65,13 +65,14 @@ std::vector<KidSubset> kid_subsets(int64_t n1, int64_t n2, const KidOptions& opt
 }
 
 double mmd2_polynomial(const at::Tensor& x, const at::Tensor& y, int degree, double gamma,
-                       double coef0) {
+                       double coef0, bool float64_products) {
   if (x.dim() != 2 || y.dim() != 2 || x.sizes() != y.sizes())
     throw FormatError("MMD needs two (m, d) feature sets of one shape");
   const int64_t m = x.size(0);
   if (m < 2) throw FormatError("MMD needs at least 2 rows per set");
-  const at::Tensor a = x.to(at::kDouble).contiguous();
-  const at::Tensor b = y.to(at::kDouble).contiguous();
+  const auto dtype = float64_products ? at::kDouble : at::kFloat;
+  const at::Tensor a = x.to(dtype).contiguous();
+  const at::Tensor b = y.to(dtype).contiguous();
   const at::Tensor kxx = polynomial_kernel(a, a, degree, gamma, coef0);
   const at::Tensor kyy = polynomial_kernel(b, b, degree, gamma, coef0);
   const at::Tensor kxy = polynomial_kernel(a, b, degree, gamma, coef0);
@@ -103,7 +104,8 @@ KidResult kernel_inception_distance(const at::Tensor& features1, const at::Tenso
   Progress progress("KID subsets", static_cast<int64_t>(subsets.size()), "subsets");
   for (const auto& s : subsets) {
     r.mmds.push_back(mmd2_polynomial(rows(features1, s.rows1), rows(features2, s.rows2),
-                                     options.degree, gamma, options.coef0));
+                                     options.degree, gamma, options.coef0,
+                                     options.float64_products));
     progress.advance();
   }
   progress.finish();

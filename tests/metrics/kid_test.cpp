@@ -54,26 +54,31 @@ TEST_CASE("KID of the small fixture matches torch-fidelity's float64 values to 1
   KidOptions o;
   o.subsets = 10;
   o.subset_size = 200;
-  const KidResult r = kernel_inception_distance(f1, f2, o);
-  const auto want_mmds = fx::indices()["small"]["kid_mmds_float64"].get<std::vector<double>>();
-  REQUIRE(r.mmds.size() == want_mmds.size());
-  for (size_t i = 0; i < want_mmds.size(); ++i)
-    CHECK(fx::relative_error(r.mmds[i], want_mmds[i]) < 1e-6);
-  const auto& want = ref["values"]["kid_float64"];
-  CHECK(fx::relative_error(r.mean, want["kernel_inception_distance_mean"]) < 1e-6);
-  CHECK(fx::relative_error(r.std, want["kernel_inception_distance_std"]) < 1e-6);
+  for (const bool float64_products : {false, true}) {
+    CAPTURE(float64_products);
+    o.float64_products = float64_products;
+    const KidResult r = kernel_inception_distance(f1, f2, o);
+    const auto want_mmds = fx::indices()["small"]["kid_mmds_float64"].get<std::vector<double>>();
+    REQUIRE(r.mmds.size() == want_mmds.size());
+    for (size_t i = 0; i < want_mmds.size(); ++i)
+      CHECK(fx::relative_error(r.mmds[i], want_mmds[i]) < 1e-6);
+    const auto& want = ref["values"]["kid_float64"];
+    CHECK(fx::relative_error(r.mean, want["kernel_inception_distance_mean"]) < 1e-6);
+    CHECK(fx::relative_error(r.std, want["kernel_inception_distance_std"]) < 1e-6);
+  }
 }
 
 TEST_CASE("KID subsets of the full 10000 x 2048 fixture match the reference per subset") {
-  // The whole 100-subset run is the benchmark's (tests/bench/metrics_bench.cpp); here the first
-  // three subsets of the full-size case, with the rows our RandomState draws.
+  // The whole 100-subset run is the benchmark's (tests/bench/metrics_bench.cpp); here subsets
+  // 0, 1 and 99 of the full-size case, with the rows our RandomState draws, float32 products.
   const at::Tensor f1 = fx::features(1, 10000, 2048);
   const at::Tensor f2 = fx::features(2, 10000, 2048);
-  auto subsets = kid_subsets(10000, 10000, KidOptions{});
-  subsets.resize(3);
-  const KidResult r = kernel_inception_distance(f1, f2, subsets);
+  const auto all = kid_subsets(10000, 10000, KidOptions{});
+  const KidResult r = kernel_inception_distance(f1, f2, {all[0], all[1], all[99]});
   const auto want = fx::indices()["full"]["kid_mmds_float64"].get<std::vector<double>>();
-  for (size_t i = 0; i < 3; ++i) CHECK(fx::relative_error(r.mmds[i], want[i]) < 1e-6);
+  CHECK(fx::relative_error(r.mmds[0], want[0]) < 1e-6);
+  CHECK(fx::relative_error(r.mmds[1], want[1]) < 1e-6);
+  CHECK(fx::relative_error(r.mmds[2], want[99]) < 1e-6);
 }
 
 TEST_CASE("KID rejects subsets larger than a feature set, naming the option") {
