@@ -1,0 +1,120 @@
+// Benchmark of sharding and the loader (not part of the test suite; run tests/bench/data_bench.sh).
+//   data_bench gen DIR N SIZE          N procedural SIZE-px JPEGs (quality 90)
+//   data_bench decode DIR              read + decode every *.jpg once, one process: img/s
+//   data_bench shard DIR OUT           (under mpirun) run_sharding with a SIZE-crop recipe: img/s
+//   data_bench loader DIR SHARDS B S N loader batches/s vs decoding B JPEGs + resize every step
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/log.h"
+#include "data/codec.h"
+#include "data/loader.h"
+#include "data/rng.h"
+#include "data/sharder.h"
+#include "mpi/mpi.h"
+
+using namespace sg::data;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+static double secs(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
+
+static std::vector<std::string> jpgs(const std::string& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".jpg") v.push_back(e.path().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Smooth colour fields plus texture noise: compresses and decodes like a photo, not like a flat card.
+static Image procedural(int size, uint64_t i) {
+  Rng rng(42, i, 0);
+  Image img(size, size);
+  double f[3][4];
+  for (auto& c : f)
+    for (auto& v : c) v = rng.uniform(0.5, 6.0);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const double u = double(x) / size, w = double(y) / size;
+        const double v = 0.5 + 0.25 * std::sin(f[c][0] * u * 6.28 + f[c][1]) * std::cos(f[c][2] * w * 6.28 + f[c][3]) +
+                         0.08 * (rng.uniform() - 0.5);
+        img.px(x, y)[c] = static_cast<uint8_t>(std::clamp(v, 0.0, 1.0) * 255);
+      }
+  return img;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  const std::string mode = argv[1];
+  if (mode == "gen") {
+    const int n = std::stoi(argv[3]), size = std::stoi(argv[4]);
+    for (int i = 0; i < n; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "/%06d.jpg", i);
+      sg::write_file_atomic(argv[2] + std::string(name), encode_jpeg(procedural(size, i), 90));
+    }
+    return 0;
+  }
+  if (mode == "decode") {
+    const auto files = jpgs(argv[2]);
+    const auto t0 = Clock::now();
+    size_t px = 0;
+    for (const auto& f : files) px += decode_image(sg::read_file(f)).image.rgb.size();
+    std::printf("%.1f\n", files.size() / secs(t0));
+    return px == 0;
+  }
+  if (mode == "shard") {
+    sg::mpi::init();
+    sg::log::set_level(sg::log::Level::warn);
+    Recipe r;
+    r.name = "bench";
+    r.pattern = "*.jpg";
+    r.flip = "before_resize";
+    r.steps = {{"center_crop", std::stoi(argv[4]), ""}};
+    const ShardSource src = files_source(argv[2], r);
+    ShardOptions opt;
+    opt.out_dir = argv[3];
+    opt.shard_size = 100;
+    sg::mpi::barrier();
+    const auto t0 = Clock::now();
+    const auto m = run_sharding(src, opt);
+    sg::mpi::barrier();
+    if (sg::mpi::rank() == 0) std::printf("%.1f\n", m["count"].get<double>() / secs(t0));
+    return 0;
+  }
+  if (mode == "loader") {
+    const int64_t B = std::stoll(argv[4]), steps = std::stoll(argv[6]);
+    const int S = std::stoi(argv[5]);
+    LoaderOptions o;
+    o.dir = argv[3];
+    o.batch_size = B;
+    o.img_size = S;
+    Loader l(o);
+    l.next();  // the cache is built in the constructor; time steady state only
+    auto t0 = Clock::now();
+    double sum = 0;
+    for (int64_t i = 0; i < steps; ++i) sum += l.next().data[0];
+    const double loader_rate = steps / secs(t0);
+    const auto files = jpgs(argv[2]);
+    t0 = Clock::now();
+    const int64_t dsteps = std::max<int64_t>(3, steps / 50);
+    std::vector<float> out(static_cast<size_t>(B * 3 * S * S));
+    for (int64_t i = 0; i < dsteps; ++i)
+      for (int64_t j = 0; j < B; ++j) {
+        Rng rng(1, static_cast<uint64_t>(i * B + j), 0);
+        const Image img = resize_nearest_tensor(decode_image(sg::read_file(files[rng.below(files.size())])).image, S, S);
+        for (int64_t p = 0; p < S * S; ++p)
+          for (int c = 0; c < 3; ++c) out[static_cast<size_t>((j * 3 + c) * S * S + p)] = img.rgb[p * 3 + c] / 127.5f - 1;
+      }
+    const double decode_rate = dsteps / secs(t0);
+    std::printf("%.1f %.1f\n", loader_rate, decode_rate);
+    return sum == 12345.678;
+  }
+  return 2;
+}

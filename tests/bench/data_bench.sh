@@ -1,0 +1,38 @@
+#!/bin/bash
+# Sharding and loader benchmark (not part of the test suite). Usage:
+#   tests/bench/data_bench.sh [build-dir]      (default: build)
+# Generates 2,000 procedural 256 px JPEGs, then prints, measured in this one run:
+#   - pure decode rate (read + libjpeg-turbo decode, one process)
+#   - sharding rate on 1 and 2 MPI ranks (decode + store into deflated HDF5), as ratios
+#   - loader batches/s (batch 32 at 64 px) against decoding the JPEGs at every step
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+WORK=$(mktemp -d /tmp/data_bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+c++ -O2 -std=c++17 -DFMT_SHARED -I"$SRC/src" -isystem /usr/include/hdf5/openmpi \
+  -isystem /usr/lib/x86_64-linux-gnu/openmpi/include "$SRC/tests/bench/data_bench.cpp" \
+  "$BUILD/src/libsg_data.a" "$BUILD/src/libsg_config.a" "$BUILD/src/libsg_mpi.a" "$BUILD/src/libsg_core.a" \
+  -L/usr/lib/x86_64-linux-gnu/hdf5/openmpi -lhdf5 -lmpi_cxx -lmpi -lturbojpeg -lpng16 -lfmt -ltomlplusplus \
+  -lxxhash -lpthread -o "$WORK/bench"
+B="$WORK/bench"
+mkdir "$WORK/jpg"
+"$B" gen "$WORK/jpg" 2000 256
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+decode=$("$B" decode "$WORK/jpg")
+one=$(mpirun -np 1 "$B" shard "$WORK/jpg" "$WORK/s1" 256)
+two=$(mpirun -np 2 "$B" shard "$WORK/jpg" "$WORK/s2" 256)
+cmp -s "$WORK/s1/manifest.json" "$WORK/s2/manifest.json" || \
+  python3 -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a['content_hash']==b['content_hash']" "$WORK/s1/manifest.json" "$WORK/s2/manifest.json"
+read -r loader decoding < <("$B" loader "$WORK/jpg" "$WORK/s1" 32 64 400)
+size=$(du -sm "$WORK/s1" | cut -f1); jsize=$(du -sm "$WORK/jpg" | cut -f1)
+awk -v d="$decode" -v o="$one" -v t="$two" -v l="$loader" -v x="$decoding" -v s="$size" -v j="$jsize" 'BEGIN {
+  printf "pure JPEG decode (1 process)      %8.1f img/s\n", d
+  printf "shard, 1 rank                     %8.1f img/s   = %.2f x decode rate (target >= 0.85)\n", o, o / d
+  printf "shard, 2 ranks                    %8.1f img/s   = %.2f x 1 rank (target >= 1.6), %.2f x decode rate\n", t, t / o, t / d
+  printf "shards %d MB for %d MB of JPEGs (deflate level 1)\n", s, j
+  printf "loader, batch 32 at 64 px         %8.1f batches/s\n", l
+  printf "decode 32 JPEGs every step        %8.1f batches/s\n", x
+  printf "loader / decode-every-step        %8.1f x (target >= 10)\n", l / x
+}'

@@ -1,0 +1,14 @@
+# jobs/demo.toml (synth -> shard on 2 ranks) through `shadegan run`, shrunk with --set: the shard
+# stage picks up the synth stage's dataset, and a second run has nothing to do.
+source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
+expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
+  --set synth.count=20 --set synth.size=32 --set shard.shard_size=8
+[ -s demo/synth/light_prior.pth ] || fail "synth stage did not write the prior"
+/usr/bin/python3 -c "
+import json; m = json.load(open('demo/shard/manifest.json'))
+assert m['count'] == 20 and m['store_size'] == 32 and m['source_kind'] == 'synth' and len(m['shards']) == 3, m
+" || fail "demo shard manifest is wrong"
+expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
+  --set synth.count=20 --set synth.size=32 --set shard.shard_size=8
+expect_out "nothing to do"
+echo ok
