@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "core/json_file.h"
-#include "exec/stage_exec.h"
 #include "graph/snapshot.h"
 #include "test_kinds.h"
 
@@ -19,7 +18,7 @@ Plan run_all(const JobGraph& g, const std::string& dir, const PlanOptions& opt =
   write_snapshot(dir, g);
   Plan p = plan(g, dir, opt);
   for (size_t i = 0; i < g.stages.size(); ++i)
-    if (p.stages[i].run) sg::exec::run_stage_here(dir, g.stages[i].name);
+    if (p.stages[i].run) sg_test::run_here(dir, g.stages[i].name);
   return p;
 }
 
@@ -149,7 +148,7 @@ TEST_CASE("a dependency rebuilt since a stage ran makes it stale, even with the 
   const auto g = sg_test::graph_of(sg_test::kChain, {"a.salt_each_run=true"});
   run_all(g, dir);
   // Rebuild only a (as a run interrupted right after it would leave things).
-  sg::exec::run_stage_here(dir, "a");
+  sg_test::run_here(dir, "a");
   const Plan p = plan(g, dir);
   CHECK(to_run(p, g) == Names{"b", "c"});
   CHECK(p.stages[g.index("b")].reasons == Names{"input a was rebuilt since this stage ran"});

@@ -11,7 +11,6 @@
 
 #include "core/json_file.h"
 #include "core/subprocess.h"
-#include "exec/stage_exec.h"
 #include "graph/snapshot.h"
 #include "test_kinds.h"
 
@@ -22,8 +21,8 @@ TEST_CASE("status tells done, stale, failed, running and not started apart") {
   // a -> b -> c, d alone; run a and d, fail b.
   const auto g = sg_test::graph_of(sg_test::kChain);
   write_snapshot(dir, g);
-  sg::exec::run_stage_here(dir, "a");
-  sg::exec::run_stage_here(dir, "d");
+  sg_test::run_here(dir, "a");
+  sg_test::run_here(dir, "d");
   write_failure(dir, "b", 3, "exit code 3");
   auto st = run_status(g, dir);
   REQUIRE(st.size() == 4);

@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "graph/job_graph.h"
 #include "graph/kind.h"
+#include "graph/snapshot.h"
+#include "graph/state_store.h"
 
 namespace sg_test {
 
@@ -77,6 +79,40 @@ inline sg::graph::JobGraph graph_of(const std::string& text, const std::vector<s
   std::vector<sg::config::Override> o;
   for (const auto& s : sets) o.push_back(sg::config::parse_override(s));
   return sg::graph::build_graph(sg::config::parse_pipeline(text, file, o));
+}
+
+// What `shadegan stage-exec` does (exec/stage_exec.cpp, tested in tests/exec), with graph's API
+// only, so the graph tests need no other library: run a stage of run.toml, write its marker.
+inline sg::graph::Marker run_here(const std::string& dir, const std::string& name) {
+  using namespace sg::graph;
+  const JobGraph g = load_snapshot(dir);
+  const Stage& s = g.stages[g.index(name)];
+  StageContext ctx;
+  ctx.run_dir = dir;
+  ctx.stage_name = name;
+  ctx.stage_dir = stage_dir(dir, name);
+  ctx.params = s.params;
+  Marker m;
+  for (size_t d : s.deps) {
+    const auto dm = read_marker(dir, g.stages[d].name);
+    if (!dm || dm->fingerprint != g.stages[d].fingerprint) throw sg::StageError("input not done");
+    m.inputs[g.stages[d].name] = {dm->fingerprint, dm->outputs_digest};
+    ctx.inputs[g.stages[d].name] = stage_dir(dir, g.stages[d].name);
+  }
+  std::filesystem::create_directories(ctx.stage_dir);
+  std::filesystem::remove(marker_path(dir, name));
+  s.kind->run(ctx);
+  m.stage = name;
+  m.kind = s.kind->name;
+  m.kind_version = s.kind->version;
+  m.fingerprint = s.fingerprint;
+  m.params = s.params;
+  m.outputs = list_outputs(ctx.stage_dir);
+  m.outputs_digest = outputs_digest(m.outputs);
+  write_marker(dir, m);
+  std::filesystem::remove(failure_path(dir, name));
+  std::filesystem::remove(running_path(dir, name));
+  return m;
 }
 
 // a -> b -> c, and d on its own.
