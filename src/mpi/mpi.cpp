@@ -1,5 +1,8 @@
 #include "mpi/mpi.h"
 
+// The C API only: OpenMPI's mpi.h otherwise drags in its deprecated C++ bindings, which would
+// need libmpi_cxx in every program that links this library (the test executables do not).
+#define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <cstdlib>

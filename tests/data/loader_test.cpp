@@ -78,7 +78,7 @@ TEST_CASE("ranks get disjoint equal subsets and every epoch covers the rank's su
   CHECK(seen_all.size() == 39);
 }
 
-TEST_CASE("a restored position continues the same sequence; epochs differ; cache and streaming agree") {
+TEST_CASE("a restored position continues the same sequence, epochs differ, cache and streaming agree") {
   LoaderOptions o;
   o.dir = shards();
   o.batch_size = 6;

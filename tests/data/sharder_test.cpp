@@ -64,7 +64,7 @@ TEST_CASE("synthetic shards hold exactly the generated samples and ground truth"
   CHECK_THROWS_AS(r.read("images", 19, 2, nullptr), sg::FormatError);
 }
 
-TEST_CASE("a rerun keeps verified shards and rebuilds only a missing or damaged one, identically") {
+TEST_CASE("a rerun keeps verified shards and rebuilds only a missing or damaged one identically") {
   const std::string out = tmpdir("resume");
   ShardOptions opt;
   opt.out_dir = out;
@@ -87,7 +87,7 @@ TEST_CASE("a rerun keeps verified shards and rebuilds only a missing or damaged 
   CHECK(again["content_hash"] != first["content_hash"]);
 }
 
-TEST_CASE("a folder with every kind of bad file: right counts and reasons, good ones converted") {
+TEST_CASE("a folder with every kind of bad file gives the right counts and reasons, good ones converted") {
   const std::string src = tmpdir("bad_src"), out = tmpdir("bad_out");
   Image img(80, 72);
   for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7);
@@ -153,7 +153,7 @@ TEST_CASE("an empty glob and an unwritable output are clear errors naming the pa
   CHECK_THROWS_WITH_AS(run_sharding(synth_source(small_synth()), opt), doctest::Contains((src + "/file").c_str()), sg::IoError);
 }
 
-TEST_CASE("recipes: unknown names list the valid ones; bad keys name file and line") {
+TEST_CASE("recipes: unknown names list the valid ones, bad keys name file and line") {
   const std::string dir = std::string(SG_SOURCE_DIR) + "/datasets";
   CHECK(find_recipe("celeba", {dir}).store_size() == 256);
   CHECK(find_recipe("bfm", {dir}).store_size() == 170);

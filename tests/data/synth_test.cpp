@@ -146,7 +146,7 @@ TEST_CASE("the camera follows the curriculum's distribution (spec 4.1)") {
   CHECK_THROWS_WITH_AS(validate(d), doctest::Contains("did you mean 'gaussian'"), sg::ConfigError);
 }
 
-TEST_CASE("light prior: samples have the prior's mean and covariance; TOML round trips") {
+TEST_CASE("light prior: samples have the prior's mean and covariance, and TOML round trips") {
   const LightPrior prior = default_light_prior();
   double mean[4] = {0, 0, 0, 0}, cov[16] = {0};
   const int n = 20000;
