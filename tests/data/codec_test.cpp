@@ -23,7 +23,7 @@ static int max_diff(const Image& a, const Image& b) {
   return m;
 }
 
-TEST_CASE("PNG round trips exactly in RGB, 16-bit, palette and grey; alpha composites onto black") {
+TEST_CASE("PNG round trips exactly in RGB, 16-bit, palette and grey, alpha composites onto black") {
   const Image img = pattern(40, 30);
   Decoded d = decode_image(encode_png(img));
   CHECK(d.conversion == "");

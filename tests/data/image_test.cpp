@@ -30,7 +30,7 @@ TEST_CASE("PIL nearest takes floor((dst+0.5)*in/out): a 2x downscale keeps odd p
   CHECK(out.px(0, 3)[1] == 7);
 }
 
-TEST_CASE("centre crop offsets are round((dim - size)/2); flip mirrors columns") {
+TEST_CASE("centre crop offsets are round((dim - size)/2) and flip mirrors columns") {
   const Image c = center_crop(ramp(178, 218), 100);
   CHECK(c.px(0, 0)[0] == 39);  // (178-100)/2
   CHECK(c.px(0, 0)[1] == 59);  // (218-100)/2
