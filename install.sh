@@ -63,6 +63,9 @@ fi
 
 build() {
   local jobs
+  # ccache keys on absolute paths unless told the tree's base: with it, a fresh clone in another
+  # folder (as CI makes) reuses the cache of an earlier build of the same sources.
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
   jobs=$(nproc)
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j "$jobs"
