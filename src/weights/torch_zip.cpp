@@ -108,8 +108,10 @@ PyRef rebuild_tensor(const PyValue& args, const std::string& path) {
   bool empty = false;
   for (size_t d = 0; d < size.size(); ++d) {
     if (size[d] < 0 || stride[d] < 0) throw FormatError(path + ": negative tensor size or stride");
+    int64_t step = 0;
     if (size[d] == 0) empty = true;
-    else last += (size[d] - 1) * stride[d];
+    else if (__builtin_mul_overflow(size[d] - 1, stride[d], &step) || __builtin_add_overflow(last, step, &last))
+      throw FormatError(path + ": tensor size and stride overflow");
   }
   if (offset < 0 || (!empty && last >= storage.numel()))
     throw FormatError(fmt::format("{}: tensor of size {} at offset {} reaches past its storage of {} "
@@ -267,17 +269,19 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
     auto it = storages.find(key);
     if (it == storages.end()) {
       const std::string record = "data/" + key;
-      at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
+      at::Tensor t;
       try {
         if (!reader->hasRecord(record))
           throw FormatError(fmt::format("{}: storage record '{}' is missing", path, record));
         auto [ptr, n] = reader->getRecord(record);
-        const size_t want = static_cast<size_t>(numel) * t.element_size();
-        if (n < want)
-          throw FormatError(fmt::format("{}: storage '{}' has {} bytes, expected {} ({} x {})", path,
-                                        record, n, want, numel, dtype_name(dtype)));
         verify(record, ptr.get(), n);
-        if (want) std::memcpy(t.data_ptr(), ptr.get(), want);
+        // Sizes come from the file: check them before allocating anything.
+        const size_t element = c10::elementSize(dtype);
+        if (numel < 0 || static_cast<uint64_t>(numel) > n / element)
+          throw FormatError(fmt::format("{}: storage '{}' has {} bytes, expected {} x {}", path, record,
+                                        n, numel, dtype_name(dtype)));
+        t = at::empty({numel}, at::TensorOptions().dtype(dtype));
+        if (numel) std::memcpy(t.data_ptr(), ptr.get(), static_cast<size_t>(numel) * element);
       } catch (const c10::Error& e) {
         throw FormatError(fmt::format("{}: cannot read storage '{}': {}", path, record,
                                       e.what_without_backtrace()));
