@@ -65,7 +65,10 @@ build() {
   local jobs
   # ccache keys on absolute paths unless told the tree's base: with it, a fresh clone in another
   # folder (as CI makes) reuses the cache of an earlier build of the same sources.
+  # The LibTorch libraries compile through a precompiled header, which ccache caches only with
+  # these sloppiness settings (ccache manual, "Precompiled headers").
   export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
   jobs=$(nproc)
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j "$jobs"
