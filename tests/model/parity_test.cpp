@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <unistd.h>
@@ -50,15 +51,22 @@ const std::map<std::string, at::Tensor>& fixture() {
     const char* tmp = std::getenv("SG_TEST_TMP");
     fs::path dir = fs::path(tmp ? tmp : "/tmp") / "model-parity";
     fs::create_directories(dir);
-    fs::path out = dir / ("fixture-" + std::to_string(getpid()) + ".pt");
-    sg::ProcessSpec spec;
-    spec.argv = {"/usr/bin/python3", std::string(SG_SOURCE_DIR) + "/tests/model/parity_fixture.py",
-                 h5.string(), out.string()};
-    auto exit = sg::run_process(spec);
-    REQUIRE_MESSAGE(exit.code == 0, "parity_fixture.py failed with " << exit.code);
+    // Converted once per fixture file (keyed by its path, size and time), shared by the test processes;
+    // the script writes a temporary name and renames it into place.
+    const auto stamp = std::to_string(std::hash<std::string>{}(fs::absolute(h5).string())) + "-" +
+                       std::to_string(fs::file_size(h5)) + "-" +
+                       std::to_string(fs::last_write_time(h5).time_since_epoch().count());
+    fs::path out = dir / ("fixture-" + stamp + ".pt");
+    if (!fs::exists(out)) {
+      sg::ProcessSpec spec;
+      spec.argv = {"/usr/bin/python3",
+                   std::string(SG_SOURCE_DIR) + "/tests/model/parity_fixture.py", h5.string(),
+                   out.string()};
+      auto exit = sg::run_process(spec);
+      REQUIRE_MESSAGE(exit.code == 0, "parity_fixture.py failed with " << exit.code);
+    }
     std::map<std::string, at::Tensor> m;
     for (auto& [k, v] : sg::weights::read_state_dict(out.string())) m[k] = v;
-    fs::remove(out);
     return m;
   }();
   return data;
