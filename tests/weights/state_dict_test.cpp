@@ -20,7 +20,8 @@ using sg::weights::testing::value;
 
 namespace {
 
-std::string fixture_dir() { return std::string(SG_SHARED_DIR) + "/fixtures/parity"; }
+// The parity fixture, copied from ../shared/fixtures/parity into tests/fixtures/parity.
+std::string fixture_dir() { return std::string(SG_SOURCE_DIR) + "/tests/fixtures/parity"; }
 
 std::vector<int64_t> parse_shape(std::string s) {  // "(256, 3)" / "(256,)" / "()"
   std::vector<int64_t> out;
