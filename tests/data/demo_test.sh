@@ -8,6 +8,9 @@ expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
 import json; m = json.load(open('demo/shard/manifest.json'))
 assert m['count'] == 20 and m['store_size'] == 32 and m['source_kind'] == 'synth' and len(m['shards']) == 3, m
 " || fail "demo shard manifest is wrong"
+# The publish stage copies the preview grid (and the manifest) to results/ beside runs/.
+head -c 8 demo/publish/synth_preview.png | od -An -c | grep -q 'P   N   G' || fail "publish: no PNG preview"
+cmp demo/publish/synth_preview.png demo/../../results/demo/synth_preview.png || fail "preview not under results/demo"
 expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
   --set synth.count=20 --set synth.size=32 --set shard.shard_size=8
 expect_out "nothing to do"
