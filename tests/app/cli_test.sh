@@ -10,8 +10,13 @@ expect_exit 0 "$SHADEGAN" --help
 expect_out 'info'
 
 # Every registered subcommand answers --help with exit 0.
-for cmd in $("$SHADEGAN" --help | awk '/^SUBCOMMANDS:/{on=1; next} on && NF {print $1}'); do
+cmds=$("$SHADEGAN" --help | awk '/^Subcommands:/{on=1; next} on && NF {print $1}')
+for want in info config run status synth shard; do
+  grep -qx "$want" <<<"$cmds" || fail "--help does not list '$want' (got: $cmds)"
+done
+for cmd in $cmds; do
   expect_exit 0 "$SHADEGAN" "$cmd" --help
+  expect_out 'Usage:'
 done
 
 # Usage errors are exit 2.
