@@ -603,6 +603,25 @@ Curriculum parse_curriculum(const std::string& text, const std::string& name) {
   return build(name, name, std::move(src));
 }
 
+nlohmann::json Curriculum::source_json() const {
+  if (!source) throw std::logic_error("source_json on a curriculum without a source");
+  nlohmann::json overrides = nlohmann::json::array();
+  for (const auto& [k, v] : source->overrides) overrides.push_back({k, v});
+  return {{"name", name}, {"file", file}, {"text", source->text}, {"overrides", overrides}};
+}
+
+Curriculum curriculum_from_source(const nlohmann::json& j, const std::string& where) {
+  auto src = std::make_shared<CurriculumSource>();
+  try {
+    src->text = j.at("text").get<std::string>();
+    for (const auto& o : j.at("overrides"))
+      src->overrides.emplace_back(o.at(0).get<std::string>(), o.at(1).get<std::string>());
+    return build(j.at("file").get<std::string>(), j.at("name").get<std::string>(), std::move(src));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(where + ": curriculum: expected {name, file, text, overrides} (" + e.what() + ")");
+  }
+}
+
 Curriculum load_curriculum(const std::string& path) {
   auto src = std::make_shared<CurriculumSource>();
   src->text = read_text(path);

@@ -158,7 +158,16 @@ struct Curriculum {
   void apply_override(const std::string& key, const std::string& value);
 
   std::shared_ptr<const CurriculumSource> source;
+
+  // The curriculum as it was read: {"name", "file", "text" (the TOML, comments and all),
+  // "overrides": [[key, value], ...]}. Checkpoints store this so a run's curriculum travels
+  // with its weights; curriculum_from_source rebuilds an equal Curriculum from it.
+  nlohmann::json source_json() const;
 };
+
+// Inverse of Curriculum::source_json(). ConfigError (naming `where`) on a malformed object or
+// a curriculum that no longer validates.
+Curriculum curriculum_from_source(const nlohmann::json& j, const std::string& where);
 
 // Read and validate a curriculum file. Every mistake is a ConfigError (exit 2) of the form
 // "<file>:<line>: <key>: <what was expected>".

@@ -31,6 +31,11 @@ struct StageContext {
   std::map<std::string, std::string> inputs;  // dependency stage name -> its stage_dir
   int ranks = 1;           // MPI ranks the stage runs on
   std::string log_path;    // runs/<run>/logs/<stage>.jsonl
+  // Fan-out kinds (KindSpec::task_count set): which task this process runs, 0 <= task_index <
+  // task_count. -1 means "every task, one after the other" (the standalone subcommand, or an
+  // executor that does not split the stage).
+  int task_index = -1;
+  int task_count = 1;
 };
 
 struct KindSpec {
@@ -42,6 +47,12 @@ struct KindSpec {
   // Does the work; throws sg::Error on failure. Runs inside `shadegan stage-exec`, on every
   // rank for mpi kinds. Must leave only complete files in stage_dir (write-then-rename).
   std::function<void(const StageContext&)> run;
+  // Fan-out (render, extract, eval chunks): the number of independent tasks the stage splits
+  // into, a pure function of the resolved parameters (so it is known when a Slurm array is
+  // submitted, before the inputs exist). Unset: one task. Each task writes task-unique files
+  // under stage_dir; the executors run tasks concurrently (local) or as one job array (Slurm),
+  // and the stage is done when every task is.
+  std::function<int(const nlohmann::json& params)> task_count;
 };
 
 void register_kind(KindSpec kind);
