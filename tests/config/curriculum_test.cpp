@@ -595,3 +595,24 @@ TEST_CASE("to_json is canonical: equal curricula give equal JSON, any change sho
   CHECK(d["done"] == true);
   CHECK(d["next_upsample_step"].is_null());
 }
+
+TEST_CASE("source_json round-trips a curriculum with its overrides, as checkpoints store it") {
+  Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
+  c.apply_override("fov", "14");
+  c.apply_override("stages.30000.batch_size", "8");
+  const nlohmann::json src = c.source_json();
+  CHECK(src.at("name") == "CelebA_ShadeGAN_view");
+  CHECK(src.at("overrides").size() == 2);
+  // Through text, as meta.json is written and read.
+  const Curriculum back =
+      sg::config::curriculum_from_source(nlohmann::json::parse(src.dump()), "meta.json");
+  CHECK(back.name == c.name);
+  CHECK(back.to_json() == c.to_json());
+  CHECK(back.globals.fov == 14);
+  CHECK(back.at(30000).stage.batch_size == 8);
+  // A malformed object names where it came from.
+  nlohmann::json bad = src;
+  bad.erase("text");
+  CHECK_THROWS_WITH_AS(sg::config::curriculum_from_source(bad, "ckpt/meta.json"),
+                       doctest::Contains("ckpt/meta.json: curriculum"), sg::ConfigError);
+}
