@@ -237,10 +237,18 @@ bool File::has_attr(const std::string& name) const {
   return r > 0;
 }
 
+// An existing attribute, opened; Hdf5Error naming the file when it is absent.
+static Handle open_attr(hid_t obj, const std::string& path, const std::string& name,
+                        const std::string& where) {
+  const htri_t r = H5Aexists(obj, name.c_str());
+  if (r < 0) fail("Aexists", where);
+  if (r == 0) throw Hdf5Error("missing attribute '" + name + "' in '" + path + "'");
+  return Handle(check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "Aopen", where), close_attr);
+}
+
 std::string File::attr_string(const std::string& name) const {
   const std::string where = "'" + path_ + "' attribute '" + name + "'";
-  if (!has_attr(name)) throw Hdf5Error("missing attribute '" + name + "' in '" + path_ + "'");
-  Handle a(check_id(H5Aopen(h_.id(), name.c_str(), H5P_DEFAULT), "Aopen", where), close_attr);
+  Handle a = open_attr(h_.id(), path_, name, where);
   Handle type(check_id(H5Aget_type(a.id()), "Aget_type", where), close_type);
   if (H5Tget_class(type.id()) != H5T_STRING) throw Hdf5Error(where + " is not a string");
   if (H5Tis_variable_str(type.id()) > 0) throw Hdf5Error(where + " is a variable-length string");
@@ -253,8 +261,7 @@ std::string File::attr_string(const std::string& name) const {
 
 std::vector<int64_t> File::attr_ints(const std::string& name) const {
   const std::string where = "'" + path_ + "' attribute '" + name + "'";
-  if (!has_attr(name)) throw Hdf5Error("missing attribute '" + name + "' in '" + path_ + "'");
-  Handle a(check_id(H5Aopen(h_.id(), name.c_str(), H5P_DEFAULT), "Aopen", where), close_attr);
+  Handle a = open_attr(h_.id(), path_, name, where);
   Handle space(check_id(H5Aget_space(a.id()), "Aget_space", where), close_space);
   const hssize_t n = H5Sget_simple_extent_npoints(space.id());
   if (n < 0) fail("Sget_simple_extent_npoints", where);
