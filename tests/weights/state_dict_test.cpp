@@ -15,6 +15,7 @@
 
 using namespace sg::weights;
 using sg::weights::testing::python;
+using sg::weights::testing::Small;
 using sg::weights::testing::scratch;
 using sg::weights::testing::value;
 
@@ -33,24 +34,6 @@ std::vector<int64_t> parse_shape(std::string s) {  // "(256, 3)" / "(256,)" / "(
   return out;
 }
 
-// The small module weights_py.py's small_module() builds, with the same names and order.
-struct Block : torch::nn::Module {
-  Block() {
-    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 2, 3)));
-    running = register_buffer("running", torch::zeros({2}));
-  }
-  torch::nn::Conv2d conv{nullptr};
-  torch::Tensor running;
-};
-struct Small : torch::nn::Module {
-  Small() {
-    lin = register_module("lin", torch::nn::Linear(3, 4));
-    block = register_module("block", std::make_shared<Block>());
-    head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(4, 1).bias(false)));
-  }
-  torch::nn::Linear lin{nullptr}, head{nullptr};
-  std::shared_ptr<Block> block;
-};
 
 const std::vector<std::string> kSmallKeys = {"lin.weight", "lin.bias", "block.running",
                                              "block.conv.weight", "block.conv.bias", "head.weight"};

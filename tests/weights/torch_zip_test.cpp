@@ -65,14 +65,6 @@ TEST_CASE("garbage, empty, truncated and missing files are errors naming the fil
   CHECK_THROWS_AS(read_state_dict(dir + "/does-not-exist.pth"), sg::IoError);
 }
 
-TEST_CASE("the legacy (non-zip) torch.save format is named and the re-save command given") {
-  const std::string dir = scratch("legacy");
-  REQUIRE(python({"make-legacy", dir + "/old.pth"}, dir + "/py.log") == 0);
-  const std::string msg = state_dict_error(dir + "/old.pth");
-  CHECK(contains(msg, dir + "/old.pth: this is torch.save's legacy (non-zip) format"));
-  CHECK(contains(msg, "torch.save(torch.load('" + dir + "/old.pth'"));
-}
-
 TEST_CASE("wrong content: an optimizer state or a plain list is not a state dict") {
   const std::string dir = scratch("wrong_content");
   REQUIRE(python({"make-optimizer", dir + "/opt.pth"}, dir + "/py.log") == 0);

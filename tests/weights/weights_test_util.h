@@ -40,4 +40,25 @@ inline at::Tensor value(const std::string& key, std::vector<int64_t> shape, at::
   return dtype == at::kBool ? v.gt(0) : v.to(dtype);
 }
 
+// weights_py.py's small_module(), with the same names and order: parameters lin.weight,
+// lin.bias, block.conv.weight, block.conv.bias, head.weight and the buffer block.running
+// (which torch_ema does not track).
+struct Block : torch::nn::Module {
+  Block() {
+    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 2, 3)));
+    running = register_buffer("running", torch::zeros({2}));
+  }
+  torch::nn::Conv2d conv{nullptr};
+  torch::Tensor running;
+};
+struct Small : torch::nn::Module {
+  Small() {
+    lin = register_module("lin", torch::nn::Linear(3, 4));
+    block = register_module("block", std::make_shared<Block>());
+    head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(4, 1).bias(false)));
+  }
+  torch::nn::Linear lin{nullptr}, head{nullptr};
+  std::shared_ptr<Block> block;
+};
+
 }  // namespace sg::weights::testing
