@@ -21,7 +21,7 @@ PACKAGES=(
   libxxhash-dev                                  # XXH3 fingerprints and output hashes
   libturbojpeg0-dev libpng-dev libgif-dev        # image codecs (JPEG, PNG, animated GIF)
   python3-torch python3-h5py python3-numpy       # interop tests: our files in Python's torch/h5py
-  libopenvdb-dev                                 # iso-surfaces (volumeToMesh) for shape extraction
+  libopenvdb-dev libboost-dev                    # iso-surfaces (OpenVDB volumeToMesh; its headers need Boost's)
   slurm-wlm munge                                # the Slurm tests start a real single-node cluster
 )
 
