@@ -27,6 +27,7 @@ class Machine {
         case 0x95: take(8); break;                      // FRAME: a length hint only
         case '.': {                                     // STOP
           if (stack_.size() != 1) fail("STOP with " + std::to_string(stack_.size()) + " values");
+          end_ = pos_;
           return stack_.back();
         }
         case '(': marks_.push_back(stack_.size()); break;  // MARK
@@ -310,6 +311,10 @@ class Machine {
   }
 
   std::string_view in_;
+ public:
+  size_t end_ = 0;  // just past STOP
+
+ private:
   size_t pos_ = 0, op_pos_ = 0;
   const UnpickleHooks& hooks_;
   const std::string& source_;
@@ -320,8 +325,12 @@ class Machine {
 
 }  // namespace
 
-PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source) {
-  return Machine(bytes, hooks, source).run();
+PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source,
+              size_t* consumed) {
+  Machine m(bytes, hooks, source);
+  PyRef v = m.run();
+  if (consumed) *consumed = m.end_;
+  return v;
 }
 
 }  // namespace sg::weights

@@ -21,6 +21,9 @@ struct UnpickleHooks {
 };
 
 // Throws FormatError "<source>: <what> at byte N" for malformed or unsupported pickles.
-PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source);
+// `consumed`, when given, receives the length of the pickle (up to and including STOP): the
+// legacy torch.save format is several pickles and raw storages one after the other.
+PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source,
+               size_t* consumed = nullptr);
 
 }  // namespace sg::weights
