@@ -1,0 +1,156 @@
+#include "report/results_table.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_file.h"
+#include "report/base64.h"
+
+using namespace sg::report;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string scratch(const std::string& name) {
+  const char* base = std::getenv("SG_TEST_TMP");
+  const fs::path dir = fs::path(base ? base : "/tmp") / "report" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+void make_run(const std::string& dir, const json& point, const json* metrics,
+              const json& skipped = json::object()) {
+  fs::create_directories(dir);
+  if (!point.is_null())
+    sg::write_json_atomic(dir + "/sweep.json", {{"sweep", "cmp"}, {"run", fs::path(dir).filename()}, {"point", point}});
+  if (metrics)
+    sg::write_json_atomic(dir + "/eval/metrics.json",
+                          {{"metrics", *metrics}, {"skipped", skipped}, {"settings", json::object()}});
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("the table groups seeds into mean and sample std and lists missing and partial runs") {
+  const std::string root = scratch("table");
+  const json m1 = {{"fid", 10.0}, {"normal_angle_deg", 20.0}};
+  const json m2 = {{"fid", 14.0}, {"normal_angle_deg", 22.0}};
+  const json m3 = {{"fid", 30.0}, {"normal_angle_deg", 12.0}};
+  const json m4 = {{"normal_angle_deg", 15.0}};  // FID skipped
+  make_run(root + "/runs/cmp-000", {{"train.curriculum", "pigan"}, {"train.seed", 0}}, &m1);
+  make_run(root + "/runs/cmp-001", {{"train.curriculum", "pigan"}, {"train.seed", 1}}, &m2);
+  make_run(root + "/runs/cmp-002", {{"train.curriculum", "shadegan"}, {"train.seed", 0}}, &m3);
+  make_run(root + "/runs/cmp-003", {{"train.curriculum", "shadegan"}, {"train.seed", 1}}, &m4,
+           {{"fid", "no Inception weights"}});
+  make_run(root + "/runs/cmp-004", {{"train.curriculum", "nerf"}, {"train.seed", 0}}, nullptr);
+
+  const auto dirs = expand_run_patterns({"runs/cmp-*", "runs/never-ran"}, root);
+  REQUIRE(dirs.size() == 6);
+  CHECK(dirs.back() == root + "/runs/never-ran");  // kept as a literal: listed as missing
+  std::vector<RunResults> runs;
+  for (const auto& d : dirs) runs.push_back(read_run_results(d, "eval/metrics.json"));
+  CHECK(runs[3].status == RunStatus::partial);
+  CHECK(runs[4].status == RunStatus::missing);
+
+  const Table t = build_table(runs, "cmp", "normal_angle_deg");
+  CHECK(t.params == std::vector<std::string>{"train.curriculum"});
+  CHECK(t.seed_keys == std::vector<std::string>{"train.seed"});
+  CHECK(t.metrics == std::vector<std::string>{"fid", "normal_angle_deg"});
+  REQUIRE(t.rows.size() == 4);  // pigan, shadegan, nerf, never-ran (no sweep point: own row)
+  // Sorted by normal angle ascending: shadegan (13.5) before pigan (21); rows without it last.
+  CHECK(t.rows[0].point["train.curriculum"] == "shadegan");
+  CHECK(t.rows[0].metrics.at("normal_angle_deg").mean == doctest::Approx(13.5));
+  CHECK(t.rows[0].metrics.at("normal_angle_deg").std == doctest::Approx(std::sqrt(4.5)));
+  CHECK(t.rows[0].metrics.at("fid").n == 1);
+  CHECK(t.rows[0].metrics.at("fid").mean == doctest::Approx(30.0));
+  CHECK(contains(t.rows[0].status, "cmp-003 partial: skipped: fid (no Inception weights)"));
+  CHECK(t.rows[1].point["train.curriculum"] == "pigan");
+  CHECK(t.rows[1].metrics.at("fid").mean == doctest::Approx(12.0));
+  CHECK(t.rows[1].metrics.at("fid").std == doctest::Approx(std::sqrt(8.0)));
+  CHECK(t.rows[1].status == "ok");
+  CHECK(t.rows[2].metrics.at("fid").n == 0);
+  CHECK(contains(t.rows[2].status, "cmp-004 missing: no eval/metrics.json"));
+  CHECK(contains(t.rows[3].status, "never-ran missing: no such run directory"));
+
+  const std::string out = root + "/results/cmp";
+  write_table(t, out);
+  const std::string csv = sg::read_file(out + "/table.csv");
+  CHECK(contains(csv, "train.curriculum,runs,n_runs,status,fid,fid_seed_std,fid_n,normal_angle_deg"));
+  CHECK(contains(csv, "pigan,cmp-000 cmp-001,2,ok,12,2.8284271247461903,2,21,1.4142135623730951,2"));
+  const std::string md = sg::read_file(out + "/table.md");
+  CHECK(contains(md, "| pigan | cmp-000 cmp-001 | 12 ± 2.8 | 21 ± 1.4 | ok |"));
+  CHECK(contains(md, "| nerf | cmp-004 | — | — | cmp-004 missing"));
+  const json j = sg::read_json(out + "/table.json");
+  CHECK(j["runs"].size() == 6);
+  CHECK(j["rows"][1]["metrics"]["fid"]["mean"].get<double>() == doctest::Approx(12.0));
+  CHECK(j["rows"][2]["metrics"]["fid"]["mean"].is_null());
+  const std::string html = sg::read_file(out + "/table.html");
+  CHECK(contains(html, "<td class=\"l\">cmp-004</td>"));
+  CHECK(contains(html, "never-ran <small>(missing)</small>"));
+}
+
+TEST_CASE("an unknown sort key lists the valid ones, descending order with a minus sign") {
+  const std::string root = scratch("sort");
+  const json a = {{"fid", 1.0}}, b = {{"fid", 2.0}};
+  make_run(root + "/a", nullptr, &a);
+  make_run(root + "/b", nullptr, &b);
+  std::vector<RunResults> runs = {read_run_results(root + "/a", "eval/metrics.json"),
+                                  read_run_results(root + "/b", "eval/metrics.json")};
+  CHECK(build_table(runs, "x", "-fid").rows[0].runs[0] == 1);
+  try {
+    build_table(runs, "x", "fdi");
+    FAIL("expected a ConfigError");
+  } catch (const sg::ConfigError& e) {
+    CHECK(contains(e.what(), "fdi"));
+    CHECK(contains(e.what(), "fid"));
+  }
+}
+
+TEST_CASE("unreadable metrics and images: the run is listed, and a PNG is embedded as data URI") {
+  const std::string root = scratch("images");
+  fs::create_directories(root + "/r/eval");
+  sg::write_file_atomic(root + "/r/eval/metrics.json", "{not json");
+  sg::write_file_atomic(root + "/r/train/samples/step-0000100.png", "OLD");
+  sg::write_file_atomic(root + "/r/train/samples/step-0000300.png", "PNGDATA");
+  sg::write_file_atomic(root + "/r/train/loss_curve.png", "LOSS");
+  RunResults r = read_run_results(root + "/r", "eval/metrics.json");
+  CHECK(r.status == RunStatus::unreadable);
+  CHECK(r.sample_image == root + "/r/train/samples/step-0000300.png");
+  const Table t = build_table({r}, "img", "");
+  const std::string html = table_html(t);
+  CHECK(contains(html, "data:image/png;base64," + base64_encode("PNGDATA")));
+  CHECK(contains(html, "data:image/png;base64," + base64_encode("LOSS")));
+  CHECK(contains(t.rows[0].status, "r unreadable: eval/metrics.json"));
+}
+
+TEST_CASE("base64 of the RFC 4648 test vectors") {
+  CHECK(base64_encode("") == "");
+  CHECK(base64_encode("f") == "Zg==");
+  CHECK(base64_encode("fo") == "Zm8=");
+  CHECK(base64_encode("foo") == "Zm9v");
+  CHECK(base64_encode("foobar") == "Zm9vYmFy");
+}
+
+TEST_CASE("a metrics glob gives one row per eval stage of a run, the stage as a column") {
+  const std::string root = scratch("stages");
+  for (const auto& [stage, angle] : {std::pair{"eval_pigan", 30.0}, std::pair{"eval_shadegan", 20.0}})
+    sg::write_json_atomic(root + "/cmp/" + stage + "/metrics.json",
+                          {{"metrics", {{"normal_angle_deg", angle}}}, {"skipped", json::object()}});
+  fs::create_directories(root + "/empty");
+  const auto runs = read_runs({root + "/cmp", root + "/empty"}, "eval*/metrics.json");
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0].name == "cmp/eval_pigan");
+  CHECK(runs[1].point["stage"] == "eval_shadegan");
+  CHECK(runs[2].status == RunStatus::missing);
+  const Table t = build_table(runs, "cmp", "normal_angle_deg");
+  CHECK(t.params == std::vector<std::string>{"stage"});
+  CHECK(t.rows[0].point["stage"] == "eval_shadegan");
+  CHECK(t.rows.size() == 3);
+}
