@@ -35,22 +35,28 @@ at::Tensor Draws::take(Draw kind, at::IntArrayRef shape, const at::TensorOptions
     throw StageError("fixed draw '" + draw_name(kind) + "' has shape " + c10::str(t.sizes()) +
                      " but the model asked for " + c10::str(shape));
   }
-  return t.to(opts.dtype_opt() ? opts : opts.dtype(at::kFloat));
+  t = t.to(opts.dtype_opt() ? opts : opts.dtype(at::kFloat));
+  if (record) record->emplace_back(kind, t);
+  return t;
 }
 
 at::Tensor Draws::normal(Draw kind, at::IntArrayRef shape, const at::TensorOptions& opts) {
   if (has_fixed(kind)) return take(kind, shape, opts);
   auto o = opts.dtype_opt() ? opts : opts.dtype(at::kFloat);
-  if (!generator.defined()) return at::randn(shape, o);
   // A seeded generator lives on the CPU: draw there, then move (same numbers on every device).
-  return at::randn(shape, generator, o.device(at::kCPU)).to(o.device());
+  at::Tensor t = !generator.defined() ? at::randn(shape, o)
+                                      : at::randn(shape, generator, o.device(at::kCPU)).to(o.device());
+  if (record) record->emplace_back(kind, t);
+  return t;
 }
 
 at::Tensor Draws::uniform(Draw kind, at::IntArrayRef shape, const at::TensorOptions& opts) {
   if (has_fixed(kind)) return take(kind, shape, opts);
   auto o = opts.dtype_opt() ? opts : opts.dtype(at::kFloat);
-  if (!generator.defined()) return at::rand(shape, o);
-  return at::rand(shape, generator, o.device(at::kCPU)).to(o.device());
+  at::Tensor t = !generator.defined() ? at::rand(shape, o)
+                                      : at::rand(shape, generator, o.device(at::kCPU)).to(o.device());
+  if (record) record->emplace_back(kind, t);
+  return t;
 }
 
 Draws seeded_draws(uint64_t seed) {

@@ -9,6 +9,8 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sg::model {
 
@@ -27,6 +29,9 @@ std::string draw_name(Draw kind);
 struct Draws {
   at::Generator generator;  // undefined: the global default CPU generator
   std::map<Draw, std::deque<at::Tensor>> fixed;
+  // When set, every draw handed out (fixed or random) is appended here in call order: tests
+  // record one batch's draws and replay slices of them (e.g. split over MPI ranks).
+  std::vector<std::pair<Draw, at::Tensor>>* record = nullptr;
 
   // Queue `t` as the next draw of `kind` (its shape must match the request).
   void push(Draw kind, at::Tensor t);

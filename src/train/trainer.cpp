@@ -1,0 +1,360 @@
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/exit_code.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/signals.h"
+#include "data/loader.h"
+#include "mpi/mpi.h"
+#include "train/checkpoint.h"
+#include "train/grad_sync.h"
+#include "train/light_source.h"
+#include "train/loss_plot.h"
+#include "train/model_setup.h"
+#include "train/samples.h"
+#include "train/train_step.h"
+#include "weights/ema.h"
+#include "weights/state_dict.h"
+
+namespace fs = std::filesystem;
+
+namespace sg::train {
+
+int threads_per_rank(int requested, int ranks) {
+  if (requested > 0) return requested;
+  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, hw / std::max(1, ranks));
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Each rank's random stream: a function of (seed, rank, rollbacks), far apart for neighbours.
+uint64_t stream_seed(uint64_t seed, int rank, int64_t rollbacks) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(rank + 1) * 0xBF58476D1CE4E5B9ull +
+               static_cast<uint64_t>(rollbacks) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return x & 0x7FFFFFFFFFFFFFFFull;
+}
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw ConfigError("train: device '" + name + "' asked for, but this LibTorch build has no CUDA device "
+                        "(Debian's libtorch is CPU-only); use device = \"cpu\"");
+    return torch::Device(name);
+  }
+  throw ConfigError("train: device must be \"cpu\" or \"cuda[:N]\", got '" + name + "'");
+}
+
+struct History {
+  std::vector<double> step, d, g, depth;
+  nlohmann::json to_json() const { return {{"step", step}, {"d", d}, {"g", g}, {"depth", depth}}; }
+  void from_json(const nlohmann::json& j) {
+    step = j.at("step").get<std::vector<double>>();
+    d = j.at("d").get<std::vector<double>>();
+    g = j.at("g").get<std::vector<double>>();
+    depth = j.at("depth").get<std::vector<double>>();
+  }
+};
+
+// The checkpoint every rank will read: rank 0 chooses (verifying hashes), the rest follow.
+std::optional<CheckpointInfo> agreed_checkpoint(const std::string& train_dir) {
+  std::string dir;
+  if (mpi::rank() == 0)
+    if (auto c = find_latest_checkpoint(train_dir, true)) dir = c->dir;
+  mpi::broadcast(dir);
+  if (dir.empty()) return std::nullopt;
+  return resolve_checkpoint(dir);
+}
+
+std::string stage_summary(const config::Resolved& r) {
+  return fmt::format("stage {} ({} px, batch {} x split {}, N {})", r.stage.start, r.stage.img_size,
+                     r.stage.batch_size, r.stage.batch_split, r.stage.num_steps);
+}
+
+}  // namespace
+
+int run_training(const TrainOptions& o) {
+  mpi::init();
+  const int rank = mpi::rank(), world = mpi::size();
+  log::set_rank(rank, world);
+  install_stop_handlers();
+  const int threads = threads_per_rank(o.threads, world);
+  at::set_num_threads(threads);
+  const torch::Device device = parse_device(o.device);
+  const config::Curriculum& cur = o.curriculum;
+  const config::Globals& g = cur.globals;
+  const fs::path dir = fs::absolute(o.train_dir);
+  if (rank == 0) {
+    create_dirs((dir / "logs").string());
+    create_dirs((dir / "samples").string());
+    create_dirs(checkpoint_root(dir.string()));
+    if (log::jsonl_path().empty()) log::attach_jsonl((dir / "logs" / "train.jsonl").string());
+  }
+  mpi::barrier();
+  if (const char* rc = std::getenv("SLURM_RESTART_COUNT"))
+    log::info("train: SLURM_RESTART_COUNT={} (this job was requeued {} time(s))", rc, rc);
+  const int64_t end = o.stop_step > 0 ? std::min(o.stop_step, cur.end_step) : cur.end_step;
+  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s), device {}", cur.name, cur.end_step,
+            end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads, o.device);
+
+  TrainState st;
+  const LrPolicy lr{g.unique_lr, o.fix_unique_lr};
+  if (g.unique_lr && lr.fix_unique_lr)
+    log::info("train: unique_lr fixed: surface net at gen_lr x 10, mapping net at gen_lr x 0.05 x lr_ratio");
+  else if (g.unique_lr)
+    log::info("train: unique_lr as the reference behaves (spec §12.1): every G parameter at gen_lr x lr_ratio");
+  torch::manual_seed(o.seed);
+  build_models(st, cur, lr, rank == 0, device);
+  st.draws = model::seeded_draws(stream_seed(o.seed, rank, 0));
+  std::string prior_file;
+  st.prior = find_light_prior(g, o.light_prior, o.synth_dir, &prior_file);
+  st.prior.mean = st.prior.mean.to(device);
+  st.prior.scale_tril = st.prior.scale_tril.to(device);
+  log::info("train: light prior from {}", prior_file);
+  if (!o.lpips_weights.empty()) {
+    st.lpips = load_lpips(o.lpips_weights);
+    log::info("train: depth loss = L1 + LPIPS-VGG ({})", o.lpips_weights);
+  } else if (g.surf_track) {
+    log::warn("train: no lpips_weights given: the surface net's depth loss is the L1 term only (the reference "
+              "adds LPIPS-VGG, whose ImageNet weights cannot be downloaded here)");
+  }
+
+  History hist;
+  int64_t streak = 0, rollbacks = 0;
+  data::LoaderState pos;
+  auto restore_from = [&](const CheckpointInfo& c) {
+    Restored rs = load_checkpoint(st, c, rank);
+    if (!rs.rng_restored) {
+      log::warn("train: {} has no random stream for rank {} (it was written by {} rank(s)); seeding a fresh one", c.dir,
+                rank, c.meta.value("ranks", 0));
+      st.draws = model::seeded_draws(stream_seed(o.seed, rank, 1000 + st.step));
+    }
+    pos = rs.loader;
+    rollbacks = rs.trainer.value("rollbacks", int64_t(0));
+    streak = 0;
+    if (rs.trainer.contains("history")) hist.from_json(rs.trainer["history"]);
+    if (c.meta.value("ranks", world) != world)
+      log::warn("train: {} was written by {} rank(s), resuming on {}: the data order changes from here", c.dir,
+                c.meta.value("ranks", 0), world);
+  };
+  int64_t last_ckpt = -1;
+  if (auto c = agreed_checkpoint(dir.string())) {
+    restore_from(*c);
+    last_ckpt = st.step;
+    log::info("train: resuming from {} (step {})", c->dir, st.step);
+  } else {
+    if (!o.init.empty()) {
+      // The reference's --load_dir (its BFM pretraining): generator weights, non-strict as the
+      // reference loads them, and the EMA shadows when ema.pth sits beside the file.
+      torch::NoGradGuard ng;
+      weights::load_into(*st.G, weights::read_state_dict(o.init), o.init, /*strict=*/false);
+      const fs::path p(o.init);
+      const std::string stem = p.filename().string();
+      const auto cut = stem.rfind("generator");
+      const fs::path ema_file = p.parent_path() / ((cut == std::string::npos ? "" : stem.substr(0, cut)) + "ema.pth");
+      if (st.ema && fs::exists(ema_file)) {
+        const weights::EmaState e = weights::read_ema(ema_file.string());
+        if (e.shadow_params.size() == st.ema->shadow.size()) {
+          for (size_t i = 0; i < e.shadow_params.size(); ++i) {
+            st.ema->shadow[i].copy_(e.shadow_params[i]);
+            st.ema2->shadow[i].copy_(e.shadow_params[i]);
+          }
+          st.ema->num_updates = st.ema2->num_updates = std::max<int64_t>(0, e.num_updates);
+        }
+      }
+      log::info("train: generator initialised from {}{}", o.init,
+                fs::exists(ema_file) ? " (EMA from " + ema_file.string() + ")" : "");
+    }
+    broadcast_tensors(st.G->parameters());
+    broadcast_tensors(st.D.module().parameters());
+    if (st.ema) {
+      // EMA shadows start from the (broadcast) initial parameters unless loaded above.
+      if (o.init.empty()) {
+        st.ema = model::make_ema(st.G->parameters(), 0.999);
+        st.ema2 = model::make_ema(st.G->parameters(), 0.9999);
+      }
+    }
+  }
+  if (st.step >= end) {
+    log::info("train: already at step {} (the end is {}): nothing to do", st.step, end);
+    return 0;
+  }
+
+  config::Resolved r = cur.at(st.step);
+  data::LoaderOptions lo;
+  lo.dir = o.data_dir;
+  lo.batch_size = r.stage.batch_size;
+  lo.img_size = static_cast<int>(r.stage.img_size);
+  lo.seed = o.seed;
+  lo.rank = rank;
+  lo.ranks = world;
+  data::Loader loader(lo);
+  loader.restore(pos);
+  int64_t loader_bs = r.stage.batch_size, loader_size = r.stage.img_size;
+  log::info("train: {} samples per rank, {} batches per epoch, {}", loader.subset_size(), loader.batches_per_epoch(),
+            stage_summary(r));
+
+  const SampleInputs sample_in = fixed_sample_inputs(o.samples, g.latent_dim, st.prior, o.seed + 0x5A3);
+  std::ofstream metrics;
+  if (rank == 0) metrics.open(dir / "logs" / "metrics.jsonl", std::ios::app);
+
+  auto write_samples = [&](const config::Resolved& at) {
+    if (rank != 0 || o.sample_every <= 0) return;
+    const auto params = st.G->parameters();
+    model::ema_store(*st.ema, params);
+    model::ema_copy_to(*st.ema, params);
+    std::string png;
+    try {
+      png = sample_grid_png(st.G, sample_in, training_render_options(at), o.sample_size);
+    } catch (...) {
+      model::ema_restore(*st.ema, params);
+      throw;
+    }
+    model::ema_restore(*st.ema, params);
+    write_file_atomic((dir / "samples" / (checkpoint_name(st.step) + ".png")).string(), png);
+    write_file_atomic((dir / "samples" / "latest.png").string(), png);
+    const std::vector<Series> series = {{"D loss", hist.step, hist.d, {200, 30, 30}},
+                                        {"G loss", hist.step, hist.g, {30, 60, 200}},
+                                        {"depth loss", hist.step, hist.depth, {30, 150, 30}}};
+    write_file_atomic((dir / "loss_curve.png").string(), plot_png(series));
+  };
+  auto checkpoint = [&]() {
+    CheckpointExtras x;
+    x.fingerprint = o.fingerprint;
+    x.loader = loader.state();
+    x.trainer = {{"rollbacks", rollbacks}, {"seed", o.seed}, {"history", hist.to_json()}};
+    x.curriculum = &cur;
+    x.keep = o.keep;
+    const auto t0 = Clock::now();
+    const std::string out = save_checkpoint(st, dir.string(), x);
+    last_ckpt = st.step;
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    log::info("train: checkpoint {} ({:.2f} s)", out, secs);
+    log::event("checkpoint", {{"step", st.step}, {"dir", out}, {"seconds", secs}});
+  };
+
+  const int64_t first_step = st.step;
+  auto window_start = Clock::now();
+  const auto run_start = window_start;
+  int64_t window_steps = 0, window_images = 0;
+  double last_print = -1e9;
+  while (st.step < end) {
+    r = cur.at(st.step);
+    if (r.done) break;
+    if (r.stage.img_size != loader_size) {
+      loader.set_img_size(static_cast<int>(r.stage.img_size));
+      loader_size = r.stage.img_size;
+      log::info("train: step {}: {}", st.step, stage_summary(r));
+    }
+    if (r.stage.batch_size != loader_bs) {
+      loader.set_batch_size(r.stage.batch_size);
+      loader_bs = r.stage.batch_size;
+    }
+    data::Batch b = loader.next();
+    at::Tensor real = at::from_blob(b.data.data(), b.shape, at::kFloat).clone();
+    const StepResult res = train_step(st, r, real, lr);
+    ++st.step;
+    ++window_steps;
+    window_images += real.size(0) * world;
+
+    const bool skipped = !res.d_finite || !res.g_finite;
+    streak = skipped ? streak + 1 : 0;
+    if (skipped)
+      log::warn("train: step {}: non-finite {} -> {} step skipped ({} in a row)", st.step - 1, res.bad_term,
+                !res.d_finite && !res.g_finite ? "D and G" : (!res.d_finite ? "D" : "G"), streak);
+    const model::RenderOptions ro = training_render_options(r);
+    if (rank == 0) {
+      nlohmann::json m = {{"step", st.step - 1},     {"stage", r.stage.start},      {"img_size", r.stage.img_size},
+                          {"d_loss", res.d_loss},    {"g_loss", res.g_loss},        {"depth_loss", res.depth_loss},
+                          {"r1", res.r1},            {"d_identity", res.d_identity}, {"g_identity", res.g_identity},
+                          {"d_grad_norm", res.d_grad_norm}, {"g_grad_norm", res.g_grad_norm},
+                          {"real_score", res.real_score}, {"fake_score", res.fake_score}, {"alpha", res.alpha},
+                          {"delta", ro.delta},       {"num_steps", ro.num_steps},   {"l_ratio", ro.l_ratio},
+                          {"nerf_noise", ro.nerf_noise}, {"lr_ratio", res.lr_ratio}, {"topk", res.topk},
+                          {"d_stepped", res.d_finite}, {"g_stepped", res.g_finite}, {"time", log::now_iso8601()}};
+      for (auto it = m.begin(); it != m.end(); ++it)
+        if (it->is_number_float() && !std::isfinite(it->get<double>())) *it = nullptr;  // JSON has no NaN
+      metrics << m.dump() << '\n' << std::flush;
+      hist.step.push_back(double(st.step - 1));
+      hist.d.push_back(res.d_loss);
+      hist.g.push_back(res.g_loss);
+      hist.depth.push_back(res.depth_loss);
+      const auto now = Clock::now();
+      const double t = std::chrono::duration<double>(now - run_start).count();
+      if (t - last_print >= o.log_seconds || st.step % o.log_every == 0 || st.step == end || st.step == first_step + 1) {
+        const double w = std::max(1e-9, std::chrono::duration<double>(now - window_start).count());
+        const double its = window_steps / w, imgs = window_images / w;
+        log::info("train {}/{} {} px  {:.2f} it/s {:.1f} img/s  ETA {} | D {:.4f} G {:.4f} depth {:.4f} R1 {:.4f} | "
+                  "alpha {:.2f} delta {:.3f} N {} topk {}",
+                  st.step, end, r.stage.img_size, its, imgs, format_duration((end - st.step) / std::max(its, 1e-9)),
+                  res.d_loss, res.g_loss, res.depth_loss, res.r1, res.alpha, ro.delta, ro.num_steps, res.topk);
+        log::event("train_progress", {{"step", st.step}, {"end", end}, {"it_per_s", its}, {"img_per_s", imgs}});
+        last_print = t;
+        window_start = now;
+        window_steps = window_images = 0;
+      }
+    }
+
+    if (streak >= o.nonfinite_limit) {
+      ++rollbacks;
+      if (rollbacks > o.max_rollbacks)
+        throw StageError(fmt::format("train: step {}: {} consecutive non-finite steps after {} rollbacks; giving up "
+                                     "(lower the learning rates or grad_clip)",
+                                     st.step - 1, streak, o.max_rollbacks));
+      auto c = agreed_checkpoint(dir.string());
+      if (!c)
+        throw StageError(fmt::format("train: step {}: {} consecutive non-finite steps and no checkpoint to roll back to",
+                                     st.step - 1, streak));
+      const int64_t keep_rollbacks = rollbacks;
+      restore_from(*c);
+      rollbacks = keep_rollbacks;
+      loader.restore(pos);
+      r = cur.at(st.step);
+      loader.set_img_size(static_cast<int>(r.stage.img_size));
+      loader.set_batch_size(r.stage.batch_size);
+      loader_size = r.stage.img_size;
+      loader_bs = r.stage.batch_size;
+      st.draws = model::seeded_draws(stream_seed(o.seed, rank, rollbacks));
+      log::warn("train: rolled back to {} (rollback {} of at most {}), random streams reseeded", c->dir, rollbacks,
+                o.max_rollbacks);
+      log::event("rollback", {{"to_step", st.step}, {"rollbacks", rollbacks}});
+      continue;
+    }
+
+    if (o.sample_every > 0 && st.step % o.sample_every == 0) write_samples(r);
+    if (o.stop_after > 0 && st.step == o.stop_after) request_stop(SIGUSR1);
+    const bool stop = mpi::allreduce_or(stop_requested());
+    if (stop || st.step % o.ckpt_every == 0 || st.step == end) checkpoint();
+    if (stop) {
+      log::warn("train: stopped by signal {} after step {}; checkpointed, exiting {} (preempted, rerun to resume)",
+                stop_signal(), st.step, to_int(ExitCode::preempted));
+      log::event("preempted", {{"step", st.step}, {"signal", stop_signal()}});
+      return to_int(ExitCode::preempted);
+    }
+  }
+  if (last_ckpt != st.step) checkpoint();
+  if (o.sample_every > 0 && st.step % o.sample_every != 0) write_samples(cur.at(std::max<int64_t>(0, st.step - 1)));
+  const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
+  log::info("train: done at step {} ({} steps in {})", st.step, st.step - first_step, format_duration(total));
+  log::event("train_done", {{"step", st.step}, {"seconds", total}});
+  return 0;
+}
+
+}  // namespace sg::train
