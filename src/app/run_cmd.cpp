@@ -93,10 +93,17 @@ int run(const RunArgs& a) {
   lo.exe = app::self_exe();
   exec::LocalExecutor executor(lo);
   const exec::ExecSummary r = executor.execute(g, p, run_dir);
-  log::event("run_end", {{"succeeded", r.succeeded}, {"failed", r.failed}, {"skipped", r.skipped}});
+  log::event("run_end", {{"succeeded", r.succeeded}, {"failed", r.failed}, {"skipped", r.skipped},
+                         {"preempted", r.preempted}});
   if (r.ok()) {
     log::info("{}: all {} stages done ({} ran now)", g.name, g.stages.size(), r.succeeded.size());
     return 0;
+  }
+  if (r.failed.empty() && !r.preempted.empty()) {
+    log::warn("{}: {} stage(s) preempted ({}) after saving their work{}; rerun to resume", g.name,
+              r.preempted.size(), join(r.preempted, ", "),
+              r.skipped.empty() ? "" : ", " + std::to_string(r.skipped.size()) + " not run yet (" + join(r.skipped, ", ") + ")");
+    return to_int(ExitCode::preempted);
   }
   log::error("{}: {} stage(s) failed ({}){}; rerun to resume; `shadegan status {}` shows details",
              g.name, r.failed.size(), join(r.failed, ", "),

@@ -12,8 +12,9 @@
 namespace sg::exec {
 
 struct ExecSummary {
-  std::vector<std::string> succeeded, failed, skipped;  // skipped: an input failed
-  bool ok() const { return failed.empty() && skipped.empty(); }
+  std::vector<std::string> succeeded, failed, skipped;  // skipped: an input failed or was preempted
+  std::vector<std::string> preempted;  // exited 75 after saving their work: rerun to resume
+  bool ok() const { return failed.empty() && skipped.empty() && preempted.empty(); }
 };
 
 class Executor {
@@ -41,9 +42,10 @@ class LocalExecutor final : public Executor {
   LocalOptions opt_;
 };
 
-// The command line that runs one stage: `<exe> stage-exec --run-dir R --stage S`, under
-// `mpirun -np N` for MPI kinds with more than one rank.
+// The command line that runs one stage: `<exe> stage-exec --run-dir R --stage S [--task i]`,
+// under `mpirun -np N` for MPI kinds with more than one rank. Fan-out stages run one process
+// per missing task (task >= 0), as many at once as -j allows.
 std::vector<std::string> stage_command(const LocalOptions& options, const graph::Stage& stage,
-                                       const std::string& run_dir);
+                                       const std::string& run_dir, int task = -1);
 
 }  // namespace sg::exec

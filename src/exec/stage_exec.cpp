@@ -1,13 +1,20 @@
 #include "exec/stage_exec.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <filesystem>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_file.h"
 #include "core/log.h"
 #include "graph/snapshot.h"
+#include "graph/task_markers.h"
 
 namespace fs = std::filesystem;
 
@@ -68,7 +75,85 @@ graph::Marker finish_stage(const PreparedStage& p, const std::string& job_id) {
   graph::write_marker(p.ctx.run_dir, m);  // the stage is done from this rename on
   graph::remove_if_exists(graph::failure_path(p.ctx.run_dir, s.name));
   graph::remove_if_exists(graph::running_path(p.ctx.run_dir, s.name));
+  graph::remove_if_exists(graph::preempted_path(p.ctx.run_dir, s.name));
   return m;
+}
+
+void begin_task(const PreparedStage& p, int task) {
+  create_dirs(graph::tasks_dir(p.ctx.run_dir, p.ctx.stage_name));
+  write_json_atomic(graph::task_running_path(p.ctx.run_dir, p.ctx.stage_name, task),
+                    {{"stage", p.ctx.stage_name}, {"task", task}, {"pid", ::getpid()},
+                     {"host", graph::this_host()}, {"started", log::now_iso8601()}});
+  graph::remove_if_exists(graph::marker_path(p.ctx.run_dir, p.ctx.stage_name));
+}
+
+void finish_task(const PreparedStage& p, int task, const std::string& job_id) {
+  graph::TaskMarker m;
+  m.task = task;
+  m.fingerprint = p.stage().fingerprint;
+  m.inputs = p.inputs;
+  m.started = p.started;
+  m.ended = log::now_iso8601();
+  m.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.t0).count();
+  m.host = graph::this_host();
+  m.job_id = job_id;
+  graph::write_task_marker(p.ctx.run_dir, p.ctx.stage_name, m);
+  graph::remove_if_exists(graph::task_failure_path(p.ctx.run_dir, p.ctx.stage_name, task));
+  graph::remove_if_exists(graph::task_running_path(p.ctx.run_dir, p.ctx.stage_name, task));
+}
+
+void abandon_task(const PreparedStage& p, int task) {
+  try {
+    graph::remove_if_exists(graph::task_running_path(p.ctx.run_dir, p.ctx.stage_name, task));
+  } catch (const Error&) {
+  }
+}
+
+namespace {
+
+// flock() held for a scope: the one wrapper of the call. Blocks until granted.
+struct FileLock {
+  int fd = -1;
+  explicit FileLock(const std::string& path) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw_errno("cannot open lock", path);
+    while (::flock(fd, LOCK_EX) != 0)
+      if (errno != EINTR) throw_errno("cannot lock", path);
+  }
+  ~FileLock() { ::close(fd); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+};
+
+}  // namespace
+
+bool finalize_fanout(const PreparedStage& p, const std::string& job_id) {
+  const std::string dir = graph::tasks_dir(p.ctx.run_dir, p.ctx.stage_name);
+  create_dirs(dir);
+  FileLock lock(dir + "/lock");
+  const auto done = graph::tasks_done(p.graph, p.index, p.ctx.run_dir);
+  for (bool d : done)
+    if (!d) return false;
+  auto m = graph::read_marker(p.ctx.run_dir, p.ctx.stage_name);
+  if (m && m->fingerprint == p.stage().fingerprint) return true;
+  finish_stage(p, job_id);
+  return true;
+}
+
+void record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
+                 const std::string& message) {
+  if (exit_code == 0) return;
+  if (exit_code == to_int(ExitCode::preempted)) {
+    graph::write_preempted(run_dir, stage, task, exit_code);
+    return;
+  }
+  if (task >= 0) {
+    graph::write_task_failure(run_dir, stage, task, exit_code, message);
+    graph::remove_if_exists(graph::task_running_path(run_dir, stage, task));
+  } else {
+    graph::write_failure(run_dir, stage, exit_code, message);
+    graph::remove_if_exists(graph::running_path(run_dir, stage));
+  }
 }
 
 void abandon_stage(const PreparedStage& p) {
@@ -83,6 +168,22 @@ graph::Marker run_stage_here(const std::string& run_dir, const std::string& stag
   PreparedStage p = prepare_stage(run_dir, stage_name);
   const graph::KindSpec& kind = *p.stage().kind;
   if (!kind.run) throw StageError("kind '" + kind.name + "' has no implementation in this binary");
+  if (graph::is_fanout(p.stage())) {
+    p.ctx.task_count = graph::stage_task_count(p.stage());
+    for (int t : graph::missing_tasks(graph::tasks_done(p.graph, p.index, p.ctx.run_dir))) {
+      p.ctx.task_index = t;
+      begin_task(p, t);
+      try {
+        kind.run(p.ctx);
+      } catch (...) {
+        abandon_task(p, t);
+        throw;
+      }
+      finish_task(p, t);
+    }
+    finalize_fanout(p);
+    return *graph::read_marker(p.ctx.run_dir, stage_name);
+  }
   begin_stage(p);
   try {
     kind.run(p.ctx);

@@ -34,8 +34,26 @@ graph::Marker finish_stage(const PreparedStage& p, const std::string& job_id = "
 // After the work function threw: the attempt is no longer running.
 void abandon_stage(const PreparedStage& p);
 
+// Fan-out stages (graph/task_markers.h). A task's attempt: the stage marker goes (the stage is
+// not done while one of its tasks reruns) and the task is noted as running.
+void begin_task(const PreparedStage& p, int task);
+// The task marker (fingerprint and inputs); removes the task's failure and running notes.
+void finish_task(const PreparedStage& p, int task, const std::string& job_id = "");
+void abandon_task(const PreparedStage& p, int task);
+// Under the stage's task lock: when every task of the current fingerprint is done and the stage
+// has no marker for it yet, write the marker. Idempotent, so every finishing task (and the local
+// executor) may call it; true when the stage is done.
+bool finalize_fanout(const PreparedStage& p, const std::string& job_id = "");
+
+// Records how an attempt ended when the process itself could not (killed, out of memory, time
+// limit) or for the batch script: 75 (ExitCode::preempted) leaves a preempted note, anything
+// else non-zero a failure with the end of the log. task < 0: the whole stage.
+void record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
+                 const std::string& message);
+
 // prepare, begin, run the kind's work function, finish: a whole stage in this process, for kinds
-// that are not MPI (and for tests).
+// that are not MPI (and for tests). Fan-out kinds: every task not yet done, one after the other,
+// each with its task marker, then the stage marker.
 graph::Marker run_stage_here(const std::string& run_dir, const std::string& stage_name);
 
 }  // namespace sg::exec

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "graph/task_markers.h"
 
 namespace fs = std::filesystem;
 
@@ -87,6 +88,7 @@ Plan plan(const JobGraph& g, const std::string& run_dir, const PlanOptions& opti
     const Stage& s = g.stages[i];
     StagePlan& sp = p.stages[i];
     auto& reasons = sp.reasons;
+    sp.forced = forced[i];
     if (forced[i]) reasons.push_back("forced (--force " + s.name + ")");
     try {
       sp.marker = read_marker(run_dir, s.name);
@@ -94,7 +96,9 @@ Plan plan(const JobGraph& g, const std::string& run_dir, const PlanOptions& opti
       reasons.push_back(std::string("marker unreadable: ") + e.what());
     }
     if (!sp.marker) {
-      if (auto f = read_failure(run_dir, s.name)) {
+      if (auto pr = read_preempted(run_dir, s.name)) {
+        reasons.push_back("preempted at " + pr->value("time", "?") + " (saved its work; rerunning resumes it)");
+      } else if (auto f = read_failure(run_dir, s.name)) {
         reasons.push_back("previous attempt failed (exit " + std::to_string(f->value("exit_code", 1)) + " at " +
                           f->value("time", "?") + ")");
       } else if (auto r = read_running(run_dir, s.name)) {
@@ -103,6 +107,12 @@ Plan plan(const JobGraph& g, const std::string& run_dir, const PlanOptions& opti
                                                   r->value("started", "?") + ")");
       } else if (reasons.empty()) {
         reasons.push_back("new (never run)");
+      }
+      if (is_fanout(s)) {
+        const auto done = tasks_done(g, i, run_dir);
+        size_t n = 0;
+        for (bool d : done) n += d;
+        if (n > 0) reasons.push_back(std::to_string(n) + " of " + std::to_string(done.size()) + " tasks done");
       }
     } else {
       const Marker& m = *sp.marker;

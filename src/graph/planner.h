@@ -22,6 +22,7 @@ struct PlanOptions {
 
 struct StagePlan {
   bool run = false;
+  bool forced = false;               // named by --force: executors also forget its finished tasks
   std::vector<std::string> reasons;  // empty when up to date
   std::optional<Marker> marker;      // the marker found, if any
 };

@@ -1,6 +1,7 @@
 #include "graph/run_status.h"
 
 #include "graph/planner.h"
+#include "graph/task_markers.h"
 
 namespace sg::graph {
 
@@ -11,6 +12,8 @@ const char* state_name(StageState s) {
     case StageState::failed: return "failed";
     case StageState::running: return "running";
     case StageState::not_started: return "not started";
+    case StageState::preempted: return "preempted";
+    case StageState::queued: return "queued";
   }
   return "?";
 }
@@ -28,16 +31,34 @@ std::vector<StageStatus> run_status(const JobGraph& g, const std::string& run_di
     st.kind = s.kind->name;
     st.marker = sp.marker;
     st.reasons = sp.reasons;
+    st.tasks_total = stage_task_count(s);
+    if (!sp.run) {
+      st.tasks_done = st.tasks_total;
+    } else if (is_fanout(s)) {
+      const auto done = tasks_done(g, i, run_dir);
+      for (size_t t = 0; t < done.size(); ++t) {
+        st.tasks_done += done[t];
+        if (!done[t] && read_task_failure(run_dir, s.name, static_cast<int>(t)))
+          st.tasks_failed.push_back(static_cast<int>(t));
+      }
+    }
     auto running = read_running(run_dir, s.name);
+    auto preempted = read_preempted(run_dir, s.name);
     if (running && running_alive(*running)) {
       st.state = StageState::running;
       st.running = running;
     } else if (!sp.run) {
       st.state = StageState::done;
+    } else if (preempted) {
+      st.state = StageState::preempted;
+      st.preempted = preempted;
     } else if (auto f = read_failure(run_dir, s.name)) {
       st.state = StageState::failed;
       st.failure = f;
-    } else if (sp.marker || running) {
+    } else if (!st.tasks_failed.empty()) {
+      st.state = StageState::failed;
+      st.failure = read_task_failure(run_dir, s.name, st.tasks_failed.front());
+    } else if (sp.marker || running || st.tasks_done > 0) {
       st.state = StageState::stale;  // outdated, or its last attempt was interrupted
     } else {
       st.state = StageState::not_started;
@@ -64,6 +85,9 @@ nlohmann::json status_to_json(const std::vector<StageStatus>& stages) {
     }
     if (s.failure) j["failure"] = *s.failure;
     if (s.running) j["running"] = *s.running;
+    if (s.preempted) j["preempted"] = *s.preempted;
+    j["tasks"] = {{"total", s.tasks_total}, {"done", s.tasks_done}, {"failed", s.tasks_failed}};
+    if (!s.scheduler.empty()) j["scheduler"] = s.scheduler;
     arr.push_back(std::move(j));
   }
   return arr;

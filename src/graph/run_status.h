@@ -12,8 +12,11 @@
 
 namespace sg::graph {
 
-enum class StageState { done, stale, failed, running, not_started };
-const char* state_name(StageState s);  // "done", "stale", "failed", "running", "not started"
+// queued: submitted to Slurm and waiting (set by the Slurm overlay, exec/slurm_status.h; the
+// files alone never say it). preempted: stopped on a signal after saving its work.
+enum class StageState { done, stale, failed, running, not_started, preempted, queued };
+// "done", "stale", "failed", "running", "not started", "preempted", "queued"
+const char* state_name(StageState s);
 
 struct StageStatus {
   std::string name, kind;
@@ -22,6 +25,11 @@ struct StageStatus {
   std::optional<Marker> marker;           // done: when and how long
   std::optional<nlohmann::json> failure;  // failed: exit code, time, end of its log
   std::optional<nlohmann::json> running;  // running: pid, host, start
+  std::optional<nlohmann::json> preempted;  // preempted: time, task, restart count
+  int tasks_total = 1;                    // fan-out stages: how many tasks, and how many done
+  int tasks_done = 0;
+  std::vector<int> tasks_failed;          // tasks whose last attempt failed
+  std::string scheduler;                  // what the scheduler says (Slurm overlay), e.g. "PENDING (Dependency)"
 };
 
 std::vector<StageStatus> run_status(const JobGraph& graph, const std::string& run_dir, bool verify = false);

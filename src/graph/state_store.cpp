@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -22,6 +23,7 @@ std::string state_dir(const std::string& r) { return r + "/state"; }
 std::string marker_path(const std::string& r, const std::string& s) { return r + "/state/" + s + ".json"; }
 std::string failure_path(const std::string& r, const std::string& s) { return r + "/state/" + s + ".failed.json"; }
 std::string running_path(const std::string& r, const std::string& s) { return r + "/state/" + s + ".running.json"; }
+std::string preempted_path(const std::string& r, const std::string& s) { return r + "/state/" + s + ".preempted.json"; }
 std::string lock_path(const std::string& r) { return r + "/state/run.lock"; }
 std::string stage_dir(const std::string& r, const std::string& s) { return r + "/" + s; }
 std::string stage_log_path(const std::string& r, const std::string& s) { return r + "/logs/" + s + ".log"; }
@@ -179,6 +181,18 @@ static std::optional<nlohmann::json> read_optional(const std::string& path) {
 
 std::optional<nlohmann::json> read_failure(const std::string& run_dir, const std::string& stage) {
   return read_optional(failure_path(run_dir, stage));
+}
+
+void write_preempted(const std::string& run_dir, const std::string& stage, int task, int exit_code) {
+  nlohmann::json j{{"stage", stage}, {"exit_code", exit_code}, {"time", log::now_iso8601()}, {"host", this_host()}};
+  if (task >= 0) j["task"] = task;
+  if (const char* r = std::getenv("SLURM_RESTART_COUNT")) j["slurm_restart_count"] = r;
+  if (const char* id = std::getenv("SLURM_JOB_ID")) j["job_id"] = id;
+  write_json_atomic(preempted_path(run_dir, stage), j);
+}
+
+std::optional<nlohmann::json> read_preempted(const std::string& run_dir, const std::string& stage) {
+  return read_optional(preempted_path(run_dir, stage));
 }
 
 void write_running(const std::string& run_dir, const std::string& stage) {

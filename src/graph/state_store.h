@@ -5,6 +5,10 @@
 //   <run>/state/<stage>.json        done marker, written last and atomically by the stage
 //   <run>/state/<stage>.failed.json the last failed attempt (exit code, time, end of its log)
 //   <run>/state/<stage>.running.json the attempt in progress (pid, host); left behind by a kill
+//   <run>/state/<stage>.preempted.json the last attempt stopped on a signal after saving its work
+//                                   (exit 75): rerunning resumes it
+//   <run>/state/<stage>.tasks/       fan-out stages' task markers (task_markers.h)
+//   <run>/state/<stage>.slurm.json   Slurm submissions of the stage (exec/slurm_record.h)
 //   <run>/state/run.lock            the orchestrator's lock (core/run_lock.h)
 //   <run>/<stage>/                  the stage's outputs
 //   <run>/logs/<stage>.log          the stage's process output; logs/<stage>.jsonl its log
@@ -22,6 +26,7 @@ std::string state_dir(const std::string& run_dir);
 std::string marker_path(const std::string& run_dir, const std::string& stage);
 std::string failure_path(const std::string& run_dir, const std::string& stage);
 std::string running_path(const std::string& run_dir, const std::string& stage);
+std::string preempted_path(const std::string& run_dir, const std::string& stage);
 std::string lock_path(const std::string& run_dir);
 std::string stage_dir(const std::string& run_dir, const std::string& stage);
 std::string stage_log_path(const std::string& run_dir, const std::string& stage);
@@ -77,6 +82,10 @@ std::string log_attempt_header(const std::string& stage, const std::string& time
 void write_failure(const std::string& run_dir, const std::string& stage, int exit_code,
                    const std::string& message);
 std::optional<nlohmann::json> read_failure(const std::string& run_dir, const std::string& stage);
+
+// A stage (or one task of it: task >= 0) stopped with the resumable exit code.
+void write_preempted(const std::string& run_dir, const std::string& stage, int task, int exit_code);
+std::optional<nlohmann::json> read_preempted(const std::string& run_dir, const std::string& stage);
 
 // The attempt in progress: written by the stage when it starts, removed when it ends.
 void write_running(const std::string& run_dir, const std::string& stage);

@@ -11,7 +11,9 @@
 #include "core/atomic_file.h"
 #include "core/hash.h"
 #include "exec/executor.h"
+#include "graph/planner.h"
 #include "graph/snapshot.h"
+#include "graph/task_markers.h"
 
 using namespace sg;
 
@@ -79,4 +81,40 @@ TEST_CASE("the local executor starts stage-exec, under mpirun for MPI stages wit
         V{"mpirun", "-np", "2", "/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "m"});
   CHECK(exec::stage_command(o, g.stages[1], "/r") == V{"/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "one"});
   CHECK(exec::stage_command(o, g.stages[2], "/r") == V{"/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "g"});
+}
+
+TEST_CASE("a fan-out stage in one process: every missing task, then the stage marker") {
+  const std::string run = sg_test::fresh_dir("fanout_here");
+  const auto g = sg_test::graph_of(R"(
+[[stage]]
+name = "fan"
+kind = "t_fan"
+tasks = 3
+fail = ["1"]
+)", {}, run + "/p.toml");
+  sg::graph::write_snapshot(run, g);
+  CHECK_THROWS_WITH(sg::exec::run_stage_here(run, "fan"), doctest::Contains("task 1 fails"));
+  CHECK(sg::graph::read_task_marker(run, "fan", 0));
+  CHECK_FALSE(sg::graph::read_task_marker(run, "fan", 1));
+  CHECK_FALSE(sg::graph::read_marker(run, "fan"));
+  // The stage fixed: only task 1 and 2 run again, then the stage marker lists every part.
+  const auto g2 = sg_test::graph_of(R"(
+[[stage]]
+name = "fan"
+kind = "t_fan"
+tasks = 3
+)", {}, run + "/p.toml");
+  sg::graph::write_snapshot(run, g2);
+  sg_test::run_counts().clear();
+  // Other parameters make another fingerprint: every task reruns.
+  const auto m = sg::exec::run_stage_here(run, "fan");
+  CHECK(sg_test::run_counts()["fan.0"] == 1);
+  CHECK(m.outputs.size() == 3);
+  CHECK(sg::graph::plan(g2, run).to_run() == 0);
+  // Task markers of the current fingerprint are reused: a lost stage marker costs no task.
+  sg::graph::remove_if_exists(sg::graph::marker_path(run, "fan"));
+  sg_test::run_counts().clear();
+  sg::exec::run_stage_here(run, "fan");
+  CHECK(sg_test::run_counts().empty());
+  CHECK(sg::graph::read_marker(run, "fan"));
 }

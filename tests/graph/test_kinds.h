@@ -60,6 +60,21 @@ inline void register_test_kinds() {
     m.params = {};
     m.run = [](const sg::graph::StageContext&) {};
     sg::graph::register_kind(m);
+    // "t_fan": a fan-out kind, `tasks` tasks, each writing part-<i>.txt; a task listed in
+    // `fail` throws.
+    sg::graph::KindSpec fan;
+    fan.name = "t_fan";
+    fan.params = {{"tasks", ParamType::integer, 2, ""}, {"fail", ParamType::string_list, nlohmann::json::array(), ""}};
+    fan.task_count = [](const nlohmann::json& p) { return static_cast<int>(p.at("tasks").get<int64_t>()); };
+    fan.run = [](const sg::graph::StageContext& ctx) {
+      const int i = ctx.task_index;
+      if (i < 0 || ctx.task_count != ctx.params["tasks"].get<int64_t>()) throw sg::StageError("t_fan: bad task fields");
+      ++run_counts()[ctx.stage_name + "." + std::to_string(i)];
+      for (const auto& f : ctx.params["fail"])
+        if (f.get<std::string>() == std::to_string(i)) throw sg::StageError("t_fan: task " + std::to_string(i) + " fails");
+      std::ofstream(ctx.stage_dir + "/part-" + std::to_string(i) + ".txt") << i;
+    };
+    sg::graph::register_kind(fan);
     return true;
   }();
   (void)done;

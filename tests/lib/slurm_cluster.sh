@@ -19,32 +19,10 @@ slurm_start() {
   # Unprivileged ports chosen from the directory name's hash, so two clusters in parallel tests
   # do not collide.
   port=$(( 20000 + $(cksum <<<"$SLURM_DIR" | cut -d' ' -f1) % 20000 ))
-  cat > "$SLURM_DIR/slurm.conf" <<CONF
-ClusterName=sgtest
-SlurmctldHost=$host(127.0.0.1)
-SlurmUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$SLURM_DIR/munge.sock
-SlurmctldPort=$port
-SlurmdPort=$((port + 1))
-StateSaveLocation=$SLURM_DIR/state
-SlurmdSpoolDir=$SLURM_DIR/spool
-SlurmctldPidFile=$SLURM_DIR/run/slurmctld.pid
-SlurmdPidFile=$SLURM_DIR/run/slurmd.pid
-SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log
-SlurmdLogFile=$SLURM_DIR/log/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-ReturnToService=2
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
-CONF
+  local tmpl
+  tmpl="$(dirname "${BASH_SOURCE[0]}")/../../slurm/test-cluster/slurm.conf.in"
+  sed -e "s|@DIR@|$SLURM_DIR|g" -e "s|@HOST@|$host|g" -e "s|@PORT@|$port|g" -e "s|@PORT1@|$((port + 1))|g" \
+      -e "s|@CPUS@|$(nproc)|g" -e "s|@MEM@|$mem|g" "$tmpl" > "$SLURM_DIR/slurm.conf"
   export SLURM_CONF="$SLURM_DIR/slurm.conf"
   slurmctld -f "$SLURM_CONF"
   slurmd -f "$SLURM_CONF"

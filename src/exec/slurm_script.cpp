@@ -1,0 +1,106 @@
+#include "exec/slurm_script.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "core/text.h"
+
+namespace sg::exec {
+
+std::string render_script(const std::string& tmpl, const std::string& name, const SlurmProfile& profile,
+                          const ScriptValues& v) {
+  if (v.header.find('\n') != std::string::npos) throw ConfigError("script header must be one line");
+  std::string setup;
+  for (const auto& m : profile.modules) setup += "module load " + shell_quote(m) + "\n";
+  for (const auto& line : profile.setup) setup += line + "\n";  // the site's own shell text, trusted
+  if (!setup.empty()) setup.pop_back();
+  std::string launch;
+  for (const auto& w : v.launch) launch += (launch.empty() ? "" : " ") + shell_quote(w);
+  // The header is a comment: make sure nothing in it can end the comment line.
+  const std::map<std::string, std::string> values = {
+      {"SHADEGAN", shell_quote(v.shadegan)},
+      {"RUN_DIR", shell_quote(v.run_dir)},
+      {"STAGE", shell_quote(v.stage)},
+      {"MAX_REQUEUES", std::to_string(v.max_requeues)},
+      {"LAUNCH", launch},
+      {"SETUP", setup},
+      {"HEADER", v.header},
+  };
+  std::map<std::string, int> used;
+  std::string out;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    const size_t at = tmpl.find('@', i);
+    if (at == std::string::npos) {
+      out.append(tmpl, i, std::string::npos);
+      break;
+    }
+    out.append(tmpl, i, at - i);
+    const size_t end = tmpl.find('@', at + 1);
+    const std::string key = end == std::string::npos ? "" : tmpl.substr(at + 1, end - at - 1);
+    const bool is_name = !key.empty() && key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos;
+    if (!is_name) {  // a literal '@' (e.g. "${a[@]}")
+      out += '@';
+      i = at + 1;
+      continue;
+    }
+    auto it = values.find(key);
+    if (it == values.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, _] : values) names.push_back(k);
+      throw ConfigError("Slurm template " + name + ": " + unknown_name_message("placeholder", "@" + key + "@", names));
+    }
+    out += it->second;
+    used[key]++;
+    i = end + 1;
+  }
+  for (const char* required : {"SHADEGAN", "RUN_DIR", "STAGE"})
+    if (!used.count(required))
+      throw ConfigError("Slurm template " + name + " lacks the placeholder @" + std::string(required) + "@");
+  return out;
+}
+
+std::vector<std::string> sbatch_options(const SlurmProfile& p, const JobResources& r, const JobOptions& j) {
+  std::vector<std::string> o;
+  auto add = [&](const std::string& opt, const std::string& value) {
+    if (value.empty()) return;
+    if (value.find('\n') != std::string::npos) throw ConfigError("sbatch option " + opt + ": value has a newline");
+    o.push_back(opt + "=" + value);
+  };
+  add("--job-name", j.job_name);
+  add("--output", j.output);
+  o.push_back("--open-mode=append");
+  add("--partition", r.partition);
+  add("--account", r.account);
+  add("--qos", r.qos);
+  add("--time", r.time);
+  add("--gres", r.gres);
+  add("--mem", r.mem);
+  if (r.nodes > 0) add("--nodes", std::to_string(r.nodes));
+  add("--ntasks", std::to_string(std::max(1, j.ntasks)));
+  if (r.cpus_per_task > 0) add("--cpus-per-task", std::to_string(r.cpus_per_task));
+  add("--array", j.array);
+  if (!j.after.empty()) add("--dependency", "afterok:" + join(j.after, ":"));
+  if (j.requeue) {
+    o.push_back("--requeue");
+    add("--signal", "B:" + p.requeue_signal + "@" + std::to_string(p.grace));
+  } else {
+    o.push_back("--no-requeue");
+  }
+  for (const auto& e : r.extra) {
+    if (e.find('\n') != std::string::npos) throw ConfigError("sbatch option '" + e + "' has a newline");
+    o.push_back(e);
+  }
+  return o;
+}
+
+std::vector<std::string> launch_words(const SlurmProfile& p, const graph::Stage& s) {
+  if (!s.kind->mpi) return {};
+  std::vector<std::string> w;
+  if (p.launcher == "srun") w = {"srun"};
+  else w = {"mpirun", "-np", std::to_string(s.ranks)};
+  w.insert(w.end(), p.launcher_args.begin(), p.launcher_args.end());
+  return w;
+}
+
+}  // namespace sg::exec

@@ -1,0 +1,131 @@
+// Batch scripts: hostile values stay literal when bash runs the rendered script; options carry
+// arrays, dependencies and the requeue signal; parsing of sbatch, squeue and scontrol output.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/subprocess.h"
+#include "exec/slurm_cli.h"
+#include "exec/slurm_record.h"
+#include "exec/slurm_script.h"
+
+using namespace sg::exec;
+
+namespace {
+std::string tmpdir(const std::string& name) {
+  const char* t = std::getenv("SG_TEST_TMP");
+  const std::string d = std::string(t ? t : "/tmp") + "/" + name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("a rendered script passes hostile values to stage-exec literally and runs none of them") {
+  const std::string dir = tmpdir("slurm_script_hostile");
+  // A fake shadegan that prints its arguments, one per line.
+  const std::string fake = dir + "/fake shadegan";
+  sg::write_file_atomic(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done > \"$ARGS_OUT\"\n");
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  SlurmProfile p;
+  p.modules = {"openmpi/4.1; touch " + dir + "/PWNED_module"};
+  ScriptValues v;
+  v.shadegan = fake;
+  v.run_dir = dir + "/run $(touch " + dir + "/PWNED_a) `touch " + dir + "/PWNED_b`; 'q' \"dq\"\nnewline";
+  v.stage = "st";
+  v.header = "header";
+  v.max_requeues = 2;
+  const std::string tmpl = sg::read_file(std::string(SG_SOURCE_DIR) + "/slurm/job.sh.tmpl");
+  const std::string text = render_script(tmpl, "job.sh.tmpl", p, v);
+  CHECK(text.find("module load 'openmpi/4.1; touch") != std::string::npos);
+  // The module line would run `module`, which is not installed here: drop it for the run.
+  std::string runnable = text;
+  runnable.replace(runnable.find("module load"), runnable.find('\n', runnable.find("module load")) - runnable.find("module load"), ":");
+  const std::string script = dir + "/job.sh";
+  sg::write_file_atomic(script, runnable);
+  sg::ProcessSpec spec;
+  spec.argv = {"bash", script};
+  spec.env = {{"SLURM_JOB_ID", "77"}, {"ARGS_OUT", dir + "/args.txt"}};
+  spec.output_path = dir + "/out.txt";
+  const auto e = sg::run_process(spec);
+  CHECK(e.code == 0);
+  const std::string args = sg::read_file(dir + "/args.txt");
+  CHECK(args == "[stage-exec]\n[--run-dir]\n[" + v.run_dir + "]\n[--stage]\n[st]\n");
+  CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_a"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_b"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_module"));
+}
+
+TEST_CASE("a template with an unknown placeholder names it") {
+  SlurmProfile p;
+  ScriptValues v;
+  CHECK_THROWS_WITH_AS(render_script("@SHADEGAN@ @RUN_DIR@ @STAGE@ @NOPE@", "t.tmpl", p, v),
+                       doctest::Contains("@NOPE@"), sg::ConfigError);
+  CHECK_THROWS_WITH_AS(render_script("@SHADEGAN@ @STAGE@", "t.tmpl", p, v), doctest::Contains("@RUN_DIR@"),
+                       sg::ConfigError);
+}
+
+TEST_CASE("sbatch options for a preemptible array stage") {
+  SlurmProfile p;
+  p.requeue_signal = "USR2";
+  p.grace = 90;
+  JobResources r;
+  r.partition = "gpu";
+  r.time = "1:00:00";
+  JobOptions j;
+  j.job_name = "sg-x-train";
+  j.after = {"11", "12"};
+  j.array = "0-3,7";
+  j.requeue = true;
+  j.ntasks = 2;
+  const auto o = sbatch_options(p, r, j);
+  auto has = [&](const std::string& w) { return std::find(o.begin(), o.end(), w) != o.end(); };
+  CHECK(has("--partition=gpu"));
+  CHECK(has("--dependency=afterok:11:12"));
+  CHECK(has("--array=0-3,7"));
+  CHECK(has("--requeue"));
+  CHECK(has("--signal=B:USR2@90"));
+  CHECK(has("--ntasks=2"));
+  r.partition = "a\nb";
+  CHECK_THROWS_AS(sbatch_options(p, r, j), sg::ConfigError);
+}
+
+TEST_CASE("parsing sbatch, squeue and scontrol output") {
+  CHECK(parse_sbatch_id("1234\n") == "1234");
+  CHECK(parse_sbatch_id("sbatch: warning: x\n1234;cluster\n") == "1234");
+  CHECK_FALSE(parse_sbatch_id("sbatch: error: Batch job submission failed\n"));
+  CHECK_FALSE(parse_sbatch_id(""));
+  const auto q = parse_squeue("15|N/A|N/A|RUNNING|None\n17|16|1|PENDING|Dependency\n16|16|0|RUNNING|None\n");
+  REQUIRE(q.size() == 3);
+  CHECK(q[0].array_job_id.empty());
+  CHECK(q[1].array_job_id == "16");
+  CHECK(q[1].array_task == 1);
+  CHECK(q[1].reason == "Dependency");
+  CHECK(parse_max_array_size("AuthType = auth/munge\nMaxArraySize            = 1001\n") == 1001);
+  CHECK_THROWS_AS(parse_max_array_size("nothing"), sg::FormatError);
+}
+
+TEST_CASE("active jobs of a stage from one squeue listing, with array offsets") {
+  std::vector<Submission> subs(2);
+  subs[0].job_id = "40";
+  subs[0].array = true;
+  subs[0].offset = 0;
+  subs[0].tasks = {0, 1, 2};
+  subs[0].fingerprint = "f";
+  subs[1].job_id = "50";
+  subs[1].array = true;
+  subs[1].offset = 1000;
+  subs[1].tasks = {1000, 1001};
+  subs[1].fingerprint = "f";
+  const auto q = parse_squeue("41|40|1|RUNNING|None\n52|50|1|PENDING|Priority\n99|N/A|N/A|RUNNING|None\n");
+  const ActiveJobs a = active_jobs(subs, q, "f");
+  CHECK(a.tasks == std::vector<int>{1, 1001});
+  CHECK(a.job_ids == std::vector<std::string>{"40", "50"});
+  CHECK(a.running);
+  CHECK_FALSE(a.whole_stage);
+  CHECK(active_jobs(subs, q, "other").job_ids.empty());  // submissions of another fingerprint
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# shadegan submit / status / cancel / sweep --submit against a REAL single-node Slurm
+# (tests/lib/slurm_cluster.sh): a pipeline with dependencies and a job array end to end, a
+# failed array task resubmitted alone, preemption -> checkpoint -> requeue -> resume with the
+# resumable exit code (a stand-in for training), cancel, one squeue call per status refresh,
+# hostile sweep values staying literal. Skips only when Slurm is not installed, and says so.
+source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
+source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! command -v sbatch >/dev/null; then
+  echo "SKIP [slurm_test]: slurm-wlm and munge are not installed (install.sh installs them); NOTHING WAS TESTED" >&2
+  exit 0
+fi
+# A short path: the munge socket lives here and UNIX socket paths are limited to 108 bytes.
+CLUSTER=$(mktemp -d /tmp/sg-slurm.XXXXXX)
+trap 'slurm_stop; rm -rf "$WORK" "$CLUSTER"' EXIT
+slurm_start "$CLUSTER" || fail "slurmctld/slurmd did not start (logs above): the Slurm tests cannot run"
+
+cat > "$WORK/profile.toml" <<TOML
+[slurm]
+partition = "debug"
+time = "00:10:00"
+launcher = "mpirun"
+requeue_kinds = ["command"]
+max_requeues = 3
+grace = 30
+template = "$SG_SOURCE_DIR/slurm/job.sh.tmpl"
+TOML
+PROFILE=$WORK/profile.toml
+
+# wait_for CMD...: poll (up to 90 s) until CMD succeeds.
+wait_for() {
+  local i
+  for i in $(seq 180); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  squeue >&2 || true
+  fail "timed out waiting for: $*"
+}
+queue_empty_for() { ! squeue -h -o %A --name="$1" | grep -q .; }
+
+# --- 1. A pipeline end to end: prep -> fan (array of 4) -> join; task 2 fails the first time.
+cat > "$WORK/e2e.toml" <<'TOML'
+[pipeline]
+name = "e2e"
+[[stage]]
+name = "prep"
+kind = "command"
+run = "echo prepared > prep.txt"
+outputs = ["prep.txt"]
+[[stage]]
+name = "fan"
+kind = "command"
+after = ["prep"]
+tasks = 4
+run = 'if [ -e "$SG_RUN_DIR/../fail-$SG_TASK_INDEX" ]; then echo "task $SG_TASK_INDEX told to fail"; exit 3; fi; cat "$SG_INPUT_PREP/prep.txt" > "part-$SG_TASK_INDEX.txt"; echo "$SG_TASK_INDEX" >> "part-$SG_TASK_INDEX.txt"'
+outputs = ["part-{task}.txt"]
+[[stage]]
+name = "join"
+kind = "command"
+after = ["fan"]
+run = 'cat "$SG_INPUT_FAN"/part-*.txt > all.txt'
+outputs = ["all.txt"]
+TOML
+RUN="$WORK/runs here/e2e run"   # spaces in the path
+touch "$WORK/runs here/fail-2" 2>/dev/null || { mkdir -p "$WORK/runs here"; touch "$WORK/runs here/fail-2"; }
+expect_exit 0 "$SHADEGAN" submit "$WORK/e2e.toml" --run-dir "$RUN" --profile "$PROFILE"
+expect_out 'prep +job [0-9]+'
+expect_out 'fan +job [0-9]+ array of 4 task\(s\) 0-3 \(offset 0\) after [0-9]+'
+expect_out 'join +job [0-9]+ after [0-9]+'
+# Submitting again while queued queues nothing twice.
+expect_exit 0 "$SHADEGAN" submit "$WORK/e2e.toml" --run-dir "$RUN" --profile "$PROFILE"
+expect_out 'submitted 0 job'
+wait_for queue_empty_for sg-e2e-fan
+wait_for queue_empty_for sg-e2e-join
+expect_exit 0 "$SHADEGAN" status "$RUN"
+expect_out 'prep +done'
+expect_out 'fan +failed +3/4 tasks done, failed: 2'
+expect_out 'told to fail'
+[ ! -e "$RUN/state/join.json" ] || fail "join ran although task 2 of fan failed"
+# The failed task alone is submitted again (with join after it).
+rm "$WORK/runs here/fail-2"
+expect_exit 0 "$SHADEGAN" submit "$WORK/e2e.toml" --run-dir "$RUN" --profile "$PROFILE"
+expect_out 'prep +up to date'
+expect_out 'fan +job [0-9]+ array of 1 task\(s\) 2 \(offset 0\)'
+wait_for test -e "$RUN/state/join.json"
+[ "$(wc -l < "$RUN/join/all.txt")" -eq 8 ] || fail "join/all.txt has not the 4 parts: $(cat "$RUN/join/all.txt")"
+/usr/bin/python3 - "$RUN" <<'PY'
+import json, sys
+run = sys.argv[1]
+subs = json.load(open(run + "/state/fan.slurm.json"))["submissions"]
+assert [s["tasks"] for s in subs] == [[0, 1, 2, 3], [2]], subs
+fan = json.load(open(run + "/state/fan.json"))
+assert fan["job_id"], fan  # the marker records the Slurm job that finished the stage
+for t in range(4):
+    tm = json.load(open(f"{run}/state/fan.tasks/{t}.json"))
+    assert "_" in tm["job_id"], tm  # <array job>_<index>
+PY
+expect_exit 0 "$SHADEGAN" status "$RUN"
+expect_out 'e2e.*3 stages, 3 done'
+
+# --- 2. Preemption: a stand-in for training that checkpoints on a signal and exits 75.
+cat > "$WORK/standin.sh" <<'SH'
+#!/bin/sh
+# Counts to 20 in 0.3 s steps; its progress file is the "checkpoint". On SIGTERM (forwarded by
+# stage-exec) it saves and exits 75; started again, it resumes from the saved step.
+n=$(cat progress 2>/dev/null || echo 0)
+echo "start at $n" >> starts.txt
+trap 'echo "$n" > progress; exit 75' TERM
+while [ "$n" -lt 20 ]; do
+  n=$((n + 1))
+  echo "$n" > progress
+  sleep 0.3
+done
+echo "finished at $n" > result.txt
+SH
+chmod +x "$WORK/standin.sh"
+cat > "$WORK/preempt.toml" <<TOML
+[pipeline]
+name = "pre"
+[[stage]]
+name = "train"
+kind = "command"
+run = "$WORK/standin.sh"
+outputs = ["result.txt"]
+TOML
+PRE=$WORK/pre
+expect_exit 0 "$SHADEGAN" submit "$WORK/preempt.toml" --run-dir "$PRE" --profile "$PROFILE"
+JOB=$(grep -Eo 'train +job [0-9]+' <<<"$OUT" | grep -Eo '[0-9]+$')
+progressed() { [ "$(cat "$PRE/train/progress" 2>/dev/null || echo 0)" -ge 3 ]; }
+wait_for progressed
+scancel --signal=USR2 --batch "$JOB"
+wait_for test -e "$PRE/state/train.preempted.json"
+requeued() { squeue -h -j "$JOB" -o %T | grep -q PENDING; }
+wait_for requeued
+expect_exit 0 "$SHADEGAN" status "$PRE"
+expect_out 'train +preempted'
+scontrol update jobid="$JOB" StartTime=now
+wait_for test -e "$PRE/state/train.json"
+[ "$(cat "$PRE/train/result.txt")" = "finished at 20" ] || fail "stand-in did not finish at step 20"
+[ "$(wc -l < "$PRE/train/starts.txt")" -eq 2 ] || fail "expected 2 starts: $(cat "$PRE/train/starts.txt")"
+second=$(sed -n 2p "$PRE/train/starts.txt" | grep -Eo '[0-9]+')
+[ "$second" -ge 3 ] || fail "the requeued job did not resume (second start at $second)"
+grep -q 'restart count 1' "$PRE/logs/train.log" || fail "SLURM_RESTART_COUNT 1 not logged: $(cat "$PRE/logs/train.log")"
+grep -q 'requeueing' "$PRE/logs/train.log" || fail "the script did not requeue"
+[ ! -e "$PRE/state/train.preempted.json" ] || fail "preempted note left after the stage finished"
+
+# --- 3. Status over many jobs: exactly one squeue call per refresh; then cancel.
+mkdir -p "$WORK/bin"
+cat > "$WORK/bin/squeue" <<SH
+#!/bin/sh
+echo call >> "$WORK/squeue.calls"
+exec $(command -v squeue) "\$@"
+SH
+chmod +x "$WORK/bin/squeue"
+{
+  echo '[pipeline]'; echo 'name = "many"'
+  for i in $(seq 1 12); do
+    printf '[[stage]]\nname = "s%d"\nkind = "command"\nrun = "sleep 60"\n' "$i"
+  done
+  printf '[[stage]]\nname = "arr"\nkind = "command"\ntasks = 40\nafter = ["s1"]\nrun = "sleep 60"\n'
+} > "$WORK/many.toml"
+MANY=$WORK/many
+expect_exit 0 "$SHADEGAN" submit "$WORK/many.toml" --run-dir "$MANY" --profile "$PROFILE"
+rm -f "$WORK/squeue.calls"
+PATH="$WORK/bin:$PATH" expect_exit 0 "$SHADEGAN" status "$MANY"
+[ "$(wc -l < "$WORK/squeue.calls")" -eq 1 ] || fail "status made $(wc -l < "$WORK/squeue.calls") squeue calls, not 1"
+expect_out 'arr +queued'
+expect_out 's1 +(running|queued)'
+rm -f "$WORK/squeue.calls"
+PATH="$WORK/bin:$PATH" expect_exit 0 "$SHADEGAN" cancel "$MANY"
+expect_out 'cancelled 13 job'
+[ "$(wc -l < "$WORK/squeue.calls")" -eq 1 ] || fail "cancel made more than one squeue call"
+wait_for queue_empty_for sg-many-arr
+expect_exit 0 "$SHADEGAN" status "$MANY"
+expect_no_out 'queued'
+
+# --- 4. Hostile sweep values: literal in the resolved config, nothing executed.
+cat > "$WORK/base.toml" <<'TOML'
+[pipeline]
+name = "hb"
+[[stage]]
+name = "synth"
+kind = "synth"
+count = 4
+size = 16
+TOML
+cat > "$WORK/hostile.sweep.toml" <<'TOML'
+[sweep]
+name = "hostile"
+pipeline = "base.toml"
+gather = false
+[grid]
+"synth.sample_dist" = ["$(touch PWNED1)", "`touch PWNED2`", "a'; touch PWNED3; echo '", "x\ny; touch PWNED4", "with space \" quote"]
+TOML
+cd "$WORK"
+expect_exit 0 "$SHADEGAN" sweep "$WORK/hostile.sweep.toml" --submit --profile "$PROFILE" --runs "$WORK/sweep runs"
+ended() { [ -e "$1/state/synth.failed.json" ] || [ -e "$1/state/synth.json" ]; }
+n=0
+for d in "$WORK/sweep runs/hostile"/*/; do
+  wait_for ended "${d%/}"
+  n=$((n + 1))
+done
+[ "$n" -eq 5 ] || fail "expected 5 runs, found $n"
+/usr/bin/python3 - "$WORK/sweep runs/hostile" <<'PY'
+import glob, json, sys, tomllib
+want = {"$(touch PWNED1)", "`touch PWNED2`", "a'; touch PWNED3; echo '", "x\ny; touch PWNED4", "with space \" quote"}
+seen = set()
+for run in sorted(glob.glob(sys.argv[1] + "/*/run.toml")):
+    cfg = tomllib.load(open(run, "rb"))
+    v = cfg["stage"][0]["sample_dist"]
+    point = json.load(open(run.replace("run.toml", "sweep.json")))["point"]["synth.sample_dist"]
+    assert v == point, (v, point)
+    seen.add(v)
+assert seen == want, seen
+PY
+if find "$WORK" "$CLUSTER" -name 'PWNED*' | grep -q .; then fail "a hostile value was executed"; fi
+echo "slurm_test: ok"
