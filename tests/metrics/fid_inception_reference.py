@@ -2,7 +2,7 @@
 (torch 1.13; no torchvision, nothing downloaded).
 
 Writes to OUT_DIR:
-  weights.pth    a state dict of the FID Inception network with seeded, well-scaled random
+  weights.pth    (and weights_legacy.pth, the same in torch.save's pre-1.6 format) a state dict of the FID Inception network with seeded, well-scaled random
                  values, saved as torch.save(model.state_dict()) like the real
                  pt_inception-2015-12-05-6726825d.pth (torchvision names, with BatchNorm's
                  num_batches_tracked counters);
@@ -202,6 +202,8 @@ def main(out_dir):
         net.fc.weight.copy_(torch.randn(net.fc.weight.shape, generator=gen) / 2048 ** 0.5)
         net.fc.bias.copy_(torch.randn(net.fc.bias.shape, generator=gen))
     torch.save(net.state_dict(), out_dir + "/weights.pth")
+    # The real pt_inception-2015-12-05-6726825d.pth predates torch 1.6: the legacy format.
+    torch.save(net.state_dict(), out_dir + "/weights_legacy.pth", _use_new_zipfile_serialization=False)
 
     # Two odd-sized images: a smooth pattern with structure, and noise.
     yy, xx = torch.meshgrid(torch.arange(37.0), torch.arange(53.0), indexing="ij")

@@ -92,6 +92,19 @@ TEST_CASE("FID Inception matches the Python reference, state dict key for key an
   }
   const FidInception net = load_fid_inception(dir + "/weights.pth");
   const auto ref = sg::weights::read_state_dict(dir + "/reference.pth");
+  {
+    // The same weights in the legacy format (that of the real file) load to the same values.
+    const auto zip = sg::weights::read_state_dict(dir + "/weights.pth");
+    const auto legacy = sg::weights::read_state_dict(dir + "/weights_legacy.pth");
+    REQUIRE(legacy.size() == zip.size());
+    for (size_t k = 0; k < zip.size(); ++k) {
+      CHECK(legacy[k].first == zip[k].first);
+      CHECK(at::equal(legacy[k].second, zip[k].second));
+    }
+    const InceptionFeatures f = load_fid_inception(dir + "/weights_legacy.pth")
+                                    .features(get(ref, "images"), InceptionInput::torch_fidelity);
+    CHECK(max_relative(f.pool, get(ref, "pool_tf")) < 1e-4);
+  }
   const at::Tensor images = get(ref, "images");
   REQUIRE(bool(images.scalar_type() == at::kByte));
 
