@@ -17,7 +17,8 @@
 //
 // A command that exits 75 (ExitCode::preempted) saved its work and wants to be resumed: the
 // stage reports "preempted", not "failed". SIGUSR1/SIGUSR2/SIGTERM to the stage are forwarded
-// to the command's process group as SIGTERM, so a checkpointing command traps TERM.
+// to the command's process group as SIGTERM, so a checkpointing command traps TERM in `run`
+// itself or is started with `exec` (a wrapping `sh -c` would die of the TERM and lose the 75).
 #include <signal.h>
 #include <unistd.h>
 

@@ -34,7 +34,7 @@ expect_out "declared output 'promised.txt' is missing in $R/forgetful"
 import json, sys
 m = json.load(open(sys.argv[1] + "/state/make-data.json"))
 assert m["kind"] == "command" and m["kind_version"] == 1, m
-assert m["params"] == {"run": "mkdir -p deep && echo 42 > deep/n.txt", "outputs": ["deep/n.txt"]}, m["params"]
+assert m["params"] == {"run": "mkdir -p deep && echo 42 > deep/n.txt", "outputs": ["deep/n.txt"], "tasks": 1}, m["params"]
 assert [(o["path"], o["size"]) for o in m["outputs"]] == [("deep/n.txt", 3)], m["outputs"]
 u = json.load(open(sys.argv[1] + "/state/use.json"))
 assert u["inputs"]["make-data"]["fingerprint"] == m["fingerprint"], u

@@ -53,7 +53,7 @@ name = "fan"
 kind = "command"
 after = ["prep"]
 tasks = 4
-run = 'if [ -e "$SG_RUN_DIR/../fail-$SG_TASK_INDEX" ]; then echo "task $SG_TASK_INDEX told to fail"; exit 3; fi; cat "$SG_INPUT_PREP/prep.txt" > "part-$SG_TASK_INDEX.txt"; echo "$SG_TASK_INDEX" >> "part-$SG_TASK_INDEX.txt"'
+run = 'sleep 2; if [ -e "$SG_RUN_DIR/../fail-$SG_TASK_INDEX" ]; then echo "task $SG_TASK_INDEX told to fail"; exit 3; fi; cat "$SG_INPUT_PREP/prep.txt" > "part-$SG_TASK_INDEX.txt"; echo "$SG_TASK_INDEX" >> "part-$SG_TASK_INDEX.txt"'
 outputs = ["part-{task}.txt"]
 [[stage]]
 name = "join"
@@ -121,7 +121,7 @@ name = "pre"
 [[stage]]
 name = "train"
 kind = "command"
-run = "$WORK/standin.sh"
+run = "exec '$WORK/standin.sh'"
 outputs = ["result.txt"]
 TOML
 PRE=$WORK/pre
