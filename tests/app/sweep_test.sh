@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# shadegan sweep --local: one run per point under runs/<sweep>/<point>/ with its sweep.json,
+# the stage every point shares (same fingerprint) computed once in _shared, and adding a grid
+# value runs only the new point. --dry-run lists the runs and the shared stages.
+source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
+cat > base.toml <<'TOML'
+[pipeline]
+name = "b"
+[[stage]]
+name = "data"
+kind = "command"
+run = 'echo data > d.txt; echo ran >> "$SG_RUN_DIR/../../data-runs"'
+outputs = ["d.txt"]
+[[stage]]
+name = "work"
+kind = "command"
+after = ["data"]
+tasks = 1
+run = 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"; echo "$SG_TASK_COUNT" >> "$SG_RUN_DIR/work-runs"'
+outputs = ["w-{task}.txt"]
+TOML
+write_sweep() {
+  cat > s.sweep.toml <<TOML
+[sweep]
+name = "sw"
+pipeline = "base.toml"
+gather = false
+[grid]
+"work.tasks" = [$1]
+TOML
+}
+write_sweep "1, 2, 3"
+expect_exit 0 "$SHADEGAN" sweep s.sweep.toml --dry-run --runs "$WORK/runs"
+expect_out 'sweep sw: 3 runs'
+expect_out 'shared stages .*: data'
+expect_out 'tasks-2 +work.tasks=2'
+[ ! -e "$WORK/runs" ] || fail "--dry-run wrote something"
+expect_exit 0 "$SHADEGAN" sweep s.sweep.toml --local -j 2 --runs "$WORK/runs"
+[ "$(wc -l < "$WORK/runs/data-runs")" -eq 1 ] || fail "the shared stage ran $(wc -l < "$WORK/runs/data-runs") times"
+for n in 1 2 3; do
+  d="$WORK/runs/sw/tasks-$n"
+  [ -e "$d/work/w-$((n - 1)).txt" ] || fail "point tasks-$n lacks its last task's output"
+  [ "$(wc -l < "$d/work-runs")" -eq "$n" ] || fail "point tasks-$n ran $(wc -l < "$d/work-runs") tasks"
+  /usr/bin/python3 - "$d/sweep.json" "$n" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j == {"sweep": "sw", "run": f"tasks-{sys.argv[2]}", "point": {"work.tasks": int(sys.argv[2])}}, j
+PY
+  expect_exit 0 "$SHADEGAN" status "$d"
+  expect_out '2 stages, 2 done'
+done
+# One more grid value: only the new point runs.
+write_sweep "1, 2, 3, 4"
+expect_exit 0 "$SHADEGAN" sweep s.sweep.toml --local --runs "$WORK/runs"
+[ "$(wc -l < "$WORK/runs/data-runs")" -eq 1 ] || fail "the shared stage ran again"
+[ "$(wc -l < "$WORK/runs/sw/tasks-4/work-runs")" -eq 4 ] || fail "the new point did not run its 4 tasks"
+for n in 1 2 3; do
+  [ "$(wc -l < "$WORK/runs/sw/tasks-$n/work-runs")" -eq "$n" ] || fail "point tasks-$n ran again"
+done
+# A key that matches no stage names the sweep file's line and the stages.
+printf '[sweep]\nname = "x"\npipeline = "base.toml"\n[grid]\n"wrok.tasks" = [1]\n' > bad.toml
+expect_exit 2 "$SHADEGAN" sweep bad.toml --dry-run --runs "$WORK/runs"
+expect_out "bad.toml:5.*did you mean 'work'"
+echo "sweep_test: ok"
