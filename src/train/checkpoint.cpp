@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <fmt/format.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ std::string generator_state(const at::Generator& g) {
 void set_generator_state(at::Generator& g, const std::string& bytes, const std::string& source) {
   at::Tensor s = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
   std::memcpy(s.data_ptr(), bytes.data(), bytes.size());
+  if (!g.defined()) g = at::detail::createCPUGenerator(0);
   try {
     g.set_state(s);
   } catch (const c10::Error& e) {

@@ -1,0 +1,202 @@
+// Training throughput, as ratios measured in one run (issue 6's benchmark):
+//  (a) the float32 matmul peak of one rank (torch::mm 24576x256 @ 256x256, the SIREN's shape),
+//      measured inside every worker with its thread count;
+//  (b) images/s of whole training iterations (train_step: D step with R1 and the pose loss, G step
+//      with normals through the double backward, the depth loss, Adam, EMA) for configs/demo.toml
+//      (its 16 px and 32 px stages) and for CelebA_ShadeGAN_view's 32 px stage at full width with
+//      batch 4, on 1 rank and on 2 ranks (mpirun; gradients all-reduced), and the 2-rank scaling;
+//  (c) FLOP utilisation against (a): SIREN FLOP per iteration = 10 x (one plain forward of every
+//      image's S^2 * 2N points), the middle of spec §14's 9-12x for a ShadeGAN iteration, with
+//      2 x (3h + 7h^2 + h + h(h+7) + 3h) FLOP per point forward (as bench_model counts);
+//      elementwise work, the surface net and the discriminator are not counted;
+//  (d) one checkpoint write (every file fsynced, renamed, LATEST) against writing the same bytes
+//      as plain files with one fsync each.
+// Build: ninja -C build bench_train && build/tests/bench/bench_train
+// (it starts itself under mpirun -np 1 and -np 2 as workers).
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "config/curriculum.h"
+#include "core/atomic_file.h"
+#include "core/subprocess.h"
+#include "data/light_prior.h"
+#include "model/shading.h"
+#include "mpi/mpi.h"
+#include "train/checkpoint.h"
+#include "train/train_step.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace sg;
+
+namespace {
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string blas_libs() {
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> libs;
+  std::string line;
+  while (std::getline(maps, line)) {
+    auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.find("blas") != std::string::npos) libs.insert(path);
+  }
+  std::string s;
+  for (const auto& l : libs) s += (s.empty() ? "" : ", ") + l;
+  return s;
+}
+
+double matmul_gflops() {
+  at::Tensor a = at::randn({24576, 256}), b = at::randn({256, 256});
+  at::mm(a, b);
+  double best = 1e30;
+  for (int i = 0; i < 5; ++i) {
+    const double t0 = now();
+    at::mm(a, b);
+    best = std::min(best, now() - t0);
+  }
+  return 2.0 * 24576 * 256 * 256 / best / 1e9;
+}
+
+model::LightPrior prior() {
+  const data::LightPrior p = data::default_light_prior();
+  at::Tensor mean = at::empty({4}, at::kDouble), cov = at::empty({4, 4}, at::kDouble);
+  for (int i = 0; i < 4; ++i) mean[i] = p.mean[i];
+  for (int i = 0; i < 16; ++i) cov[i / 4][i % 4] = p.cov[i];
+  return model::make_light_prior(mean, cov, "default");
+}
+
+struct Case {
+  const char* name;
+  const char* curriculum;
+  int64_t step;
+  int64_t batch;  // per rank; 0 = the curriculum's
+  int iters;
+};
+
+// Worker: one case on this process's ranks; rank 0 prints one parsable line.
+void worker(const Case& c) {
+  mpi::init();
+  const int rank = mpi::rank(), world = mpi::size();
+  at::set_num_threads(train::threads_per_rank(0, world));
+  const double peak = matmul_gflops();
+  config::Curriculum cur = config::load_curriculum(std::string(SG_SOURCE_DIR) + "/configs/" + c.curriculum);
+  const int64_t start = cur.at(c.step).stage.start;
+  if (c.batch > 0) {
+    cur.apply_override(fmt::format("stages.{}.batch_size", start), std::to_string(c.batch));
+    cur.apply_override(fmt::format("stages.{}.batch_split", start), "1");
+  }
+  const config::Resolved r = cur.at(c.step);
+  train::TrainState st;
+  torch::manual_seed(0);
+  train::build_models(st, cur, {cur.globals.unique_lr, false}, rank == 0, torch::kCPU);
+  st.prior = prior();
+  st.draws = model::seeded_draws(rank + 1);
+  st.step = c.step;
+  const int64_t B = r.stage.batch_size, S = r.stage.img_size;
+  at::Tensor real = at::rand({B, 3, S, S}) * 2 - 1;
+  train::train_step(st, r, real, {cur.globals.unique_lr, false});  // warm-up
+  mpi::barrier();
+  const double t0 = now();
+  for (int i = 0; i < c.iters; ++i) train::train_step(st, r, real, {cur.globals.unique_lr, false});
+  mpi::barrier();
+  const double secs = (now() - t0) / c.iters;
+  // FLOP model (see the header): N is the scheduler's at this step when surf_track.
+  const int64_t h = cur.globals.siren_hidden_dim;
+  const double per_point = 2.0 * double(3 * h + 7 * h * h + h + h * (h + 7) + 3 * h);
+  const int64_t N = train::training_render_options(r).num_steps;
+  const double flop = 10.0 * double(B * world) * double(S * S * 2 * N) * per_point;
+  double peak_sum = peak;
+  mpi::allreduce_sum(&peak_sum, 1);
+
+  if (rank == 0) {
+    std::printf("RESULT %s ranks=%d batch=%lld size=%lld N=%lld sec_per_iter=%.4f img_per_s=%.3f gflops=%.2f "
+                "peak_gflops=%.2f util=%.3f\n",
+                c.name, world, (long long)B, (long long)S, (long long)N, secs, double(B * world) / secs,
+                flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
+    std::fflush(stdout);
+  }
+  // Checkpoint write against raw writes of the same bytes (rank 0's files; 1-rank runs only).
+  if (world == 1 && std::getenv("SG_BENCH_CKPT")) {
+    const fs::path dir = fs::path(std::getenv("SG_BENCH_CKPT")) / c.name;
+    fs::remove_all(dir);
+    train::CheckpointExtras x;
+    x.curriculum = &cur;
+    x.keep = 1;
+    double tc = now();
+    const std::string out = train::save_checkpoint(st, dir.string(), x);
+    tc = now() - tc;
+    int64_t bytes = 0;
+    std::vector<std::string> contents;
+    for (const auto& e : fs::directory_iterator(out)) {
+      contents.push_back(read_file(e.path().string()));
+      bytes += int64_t(contents.back().size());
+    }
+    const fs::path raw = dir / "raw";
+    fs::create_directories(raw);
+    double tr = now();
+    for (size_t i = 0; i < contents.size(); ++i) {
+      const std::string p = (raw / std::to_string(i)).string();
+      const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      size_t off = 0;
+      while (off < contents[i].size()) {
+        const ssize_t n = ::write(fd, contents[i].data() + off, contents[i].size() - off);
+        if (n <= 0) break;
+        off += size_t(n);
+      }
+      ::fsync(fd);
+      ::close(fd);
+    }
+    tr = now() - tr;
+    std::printf("CKPT %s bytes=%lld ckpt_s=%.3f raw_s=%.3f ratio=%.2f\n", c.name, (long long)bytes, tc, tr, tc / tr);
+    fs::remove_all(dir);
+  }
+}
+
+const Case kCases[] = {
+    {"demo-16px", "demo.toml", 0, 0, 4},
+    {"demo-32px", "demo.toml", 150, 0, 4},
+    {"celeba-32px-b4", "CelebA_ShadeGAN_view.toml", 0, 4, 1},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (const char* w = std::getenv("SG_BENCH_CASE")) {
+    for (const Case& c : kCases)
+      if (std::string(c.name) == w) worker(c);
+    return 0;
+  }
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string tmp = (fs::temp_directory_path() / ("bench-train-" + std::to_string(::getpid()))).string();
+  std::printf("BLAS: %s\n", blas_libs().c_str());
+  std::printf("(each case: %s under mpirun -np 1, then -np 2; threads per rank = cores / ranks)\n", self.c_str());
+  for (const Case& c : kCases) {
+    if (argc > 1 && std::string(argv[1]) != c.name) continue;
+    for (int ranks : {1, 2}) {
+      ProcessSpec spec;
+      spec.argv = {"mpirun", "-np", std::to_string(ranks), self};
+      spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+                  {"SG_BENCH_CKPT", tmp}};
+      const auto e = run_process(spec);
+      if (e.code != 0) std::printf("%s on %d ranks failed (exit %d)\n", c.name, ranks, e.code);
+    }
+  }
+  fs::remove_all(tmp);
+  return 0;
+}
