@@ -180,25 +180,27 @@ cat > "$WORK/base.toml" <<'TOML'
 [pipeline]
 name = "hb"
 [[stage]]
-name = "synth"
-kind = "synth"
-count = 4
-size = 16
+name = "hb"
+kind = "command"
+run = "true"
 TOML
+# The values become declared output names: the stage fails (the file is missing) and must not
+# have run any of them.
 cat > "$WORK/hostile.sweep.toml" <<'TOML'
 [sweep]
 name = "hostile"
 pipeline = "base.toml"
 gather = false
 [grid]
-"synth.sample_dist" = ["$(touch PWNED1)", "`touch PWNED2`", "a'; touch PWNED3; echo '", "x\ny; touch PWNED4", "with space \" quote"]
+"hb.outputs" = [["$(touch PWNED1)"], ["`touch PWNED2`"], ["a'; touch PWNED3; echo '"], ["x\ny; touch PWNED4"], ["with space \" quote"]]
 TOML
 cd "$WORK"
 expect_exit 0 "$SHADEGAN" sweep "$WORK/hostile.sweep.toml" --submit --profile "$PROFILE" --runs "$WORK/sweep runs"
-ended() { [ -e "$1/state/synth.failed.json" ] || [ -e "$1/state/synth.json" ]; }
+ended() { [ -e "$1/state/hb.failed.json" ] || [ -e "$1/state/hb.json" ]; }
 n=0
 for d in "$WORK/sweep runs/hostile"/*/; do
   wait_for ended "${d%/}"
+  [ ! -e "${d%/}/state/hb.json" ] || fail "a stage with a hostile output name claims success"
   n=$((n + 1))
 done
 [ "$n" -eq 5 ] || fail "expected 5 runs, found $n"
@@ -208,8 +210,8 @@ want = {"$(touch PWNED1)", "`touch PWNED2`", "a'; touch PWNED3; echo '", "x\ny; 
 seen = set()
 for run in sorted(glob.glob(sys.argv[1] + "/*/run.toml")):
     cfg = tomllib.load(open(run, "rb"))
-    v = cfg["stage"][0]["sample_dist"]
-    point = json.load(open(run.replace("run.toml", "sweep.json")))["point"]["synth.sample_dist"]
+    v = cfg["stage"][0]["outputs"][0]
+    point = json.load(open(run.replace("run.toml", "sweep.json")))["point"]["hb.outputs"][0]
     assert v == point, (v, point)
     seen.add(v)
 assert seen == want, seen
