@@ -1,0 +1,238 @@
+// shadegan eval and the `eval` stage kind: FID / KID / IS of a trained generator against the
+// real images of a shard set (spec §10, the reference's eval_metrics.py defaults), and shape
+// accuracy by inversion where the data has ground truth (datasets/README.md). Runs on every MPI
+// rank; rank 0 writes <out>/metrics.json:
+//   {"metrics": {name: number}, "skipped": {name: reason}, "settings": {...}, "checkpoint": {...}}
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "app/command.h"
+#include "config/curriculum.h"
+#include "core/error.h"
+#include "core/json_file.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "data/light_prior.h"
+#include "data/synth.h"
+#include "graph/kind.h"
+#include "metrics/evaluation.h"
+#include "metrics/fid_inception.h"
+#include "mpi/mpi.h"
+#include "train/checkpoint_layout.h"
+#include "train/generator_load.h"
+#include "train/model_setup.h"
+#include "weights/state_dict.h"
+
+namespace {
+
+using nlohmann::json;
+using sg::graph::ParamType;
+namespace fs = std::filesystem;
+
+std::vector<sg::graph::ParamSpec> eval_params() {
+  return {
+      {"checkpoint", ParamType::path, "", "checkpoint, train-stage or run directory, or a generator.pth; empty: the train stage this runs after"},
+      {"curriculum", ParamType::path, "", "curriculum (.toml); empty: the checkpoint's own (required for a bare generator.pth)"},
+      {"weights", ParamType::string, "ema", "ema | ema2 | raw"},
+      {"shards", ParamType::path, "", "shard directory of the real images; empty: the shard stage this runs after"},
+      {"synth", ParamType::path, "", "synth directory the shards were made from (held-out shape samples, light prior); empty: a synth stage this runs after, if any"},
+      {"metrics", ParamType::string, "auto", "auto (FID/KID/IS when Inception weights resolve, else skipped; shape where ground truth exists) | all | comma list of fid, kid, is, shape"},
+      {"inception_weights", ParamType::path, "", "pt_inception-2015-12-05-6726825d.pth; empty: $SG_INCEPTION_WEIGHTS"},
+      {"num_images", ParamType::integer, 2048, "generated images (eval_metrics.py --num_images)"},
+      {"real_images", ParamType::integer, 8000, "real images, at most the set's count (fid_evaluation.py --num_imgs)"},
+      {"img_size", ParamType::integer, 128, "resolution of fakes and reals"},
+      {"psi", ParamType::number, 1.0, "truncation of the fakes"},
+      {"num_steps", ParamType::integer, 12, "samples per ray"},
+      {"delta", ParamType::number, -1.0, "surface-tracking band; <= 0: full ray range (eval_metrics.py's default)"},
+      {"batch_size", ParamType::integer, 4, "images per generator / Inception / inversion batch"},
+      {"input", ParamType::string, "torch-fidelity", "Inception input: torch-fidelity (the paper's numbers) | pytorch-fid"},
+      {"jpeg", ParamType::boolean, true, "save fakes and reals as JPEG (quality jpeg_quality) before Inception, as the reference does (spec 12.19)"},
+      {"jpeg_quality", ParamType::integer, 75, "PIL's default"},
+      {"seed", ParamType::integer, 0, "latents, lights, the real subset and flips"},
+      {"kid_subsets", ParamType::integer, 100, "KID subsets"},
+      {"kid_subset_size", ParamType::integer, 1000, "KID subset size (clamped to the set sizes; metrics.json records both)"},
+      {"is_splits", ParamType::integer, 10, "Inception Score splits"},
+      {"shape_images", ParamType::integer, 16, "K held-out images inverted for shape accuracy"},
+      {"shape_steps", ParamType::integer, 200, "M Adam steps per inversion"},
+      {"shape_lr", ParamType::number, 0.02, "inversion learning rate"},
+      {"shape_img_size", ParamType::integer, 32, "resolution of the inversion and of the compared depth and normals"},
+      {"light_prior", ParamType::path, "", "light prior of the fakes ({mean, cov} .pth or .toml); empty: the curriculum's mvn_path, else the synth set's"},
+  };
+}
+
+// The input stage directory that holds `marker` (a file or directory name), or "".
+std::string input_with(const std::map<std::string, std::string>& inputs, const std::string& marker) {
+  for (const auto& [name, dir] : inputs)
+    if (fs::exists(fs::path(dir) / marker)) return dir;
+  return "";
+}
+
+sg::model::LightPrior light_prior_from(const std::string& path) {
+  if (fs::path(path).extension() == ".toml") {
+    const sg::data::LightPrior p = sg::data::read_light_prior_toml(path);
+    at::Tensor mean = torch::tensor(std::vector<double>(p.mean.begin(), p.mean.end())).to(torch::kFloat);
+    at::Tensor cov = torch::tensor(std::vector<double>(p.cov.begin(), p.cov.end())).reshape({4, 4}).to(torch::kFloat);
+    return sg::model::make_light_prior(mean, cov, path);
+  }
+  const sg::weights::StateDict sd = sg::weights::read_state_dict(path);
+  const at::Tensor* mean = sg::weights::find_tensor(sd, "mean");
+  const at::Tensor* cov = sg::weights::find_tensor(sd, "cov");
+  if (!mean || !cov) throw sg::FormatError(path + ": expected a light prior {mean, cov}");
+  return sg::model::make_light_prior(*mean, *cov, path);
+}
+
+void run_eval(const json& p, const std::map<std::string, std::string>& inputs, const std::string& out_dir) {
+  sg::mpi::init();
+  sg::log::set_rank(sg::mpi::rank(), sg::mpi::size());
+  sg::install_stop_handlers();
+  at::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / sg::mpi::size()));
+
+  std::string checkpoint = p.at("checkpoint").get<std::string>();
+  if (checkpoint.empty()) {
+    checkpoint = input_with(inputs, "LATEST");
+    if (checkpoint.empty()) checkpoint = input_with(inputs, "ckpt");
+    if (checkpoint.empty())
+      throw sg::ConfigError("eval: give `checkpoint`, or run the stage after a train stage");
+  }
+  std::string shards = p.at("shards").get<std::string>();
+  if (shards.empty()) shards = input_with(inputs, "manifest.json");
+  if (shards.empty()) throw sg::ConfigError("eval: give `shards` (real images), or run the stage after a shard stage");
+  std::string synth_dir = p.at("synth").get<std::string>();
+  if (synth_dir.empty()) synth_dir = input_with(inputs, "synth.toml");
+  std::optional<sg::data::SynthParams> synth;
+  if (!synth_dir.empty()) synth = sg::data::read_synth_toml(synth_dir + "/synth.toml");
+
+  const std::string cur_path = p.at("curriculum").get<std::string>();
+  std::optional<sg::config::Curriculum> curriculum;
+  if (!cur_path.empty()) curriculum = sg::config::load_curriculum(cur_path);
+  sg::train::LoadedGenerator loaded = sg::train::load_generator(
+      checkpoint, curriculum, sg::train::weights_choice_from_name(p.at("weights").get<std::string>()));
+
+  sg::model::RenderOptions render = sg::train::inference_render_options(loaded.curriculum, std::max<int64_t>(0, loaded.step));
+  render.img_size = p.at("img_size").get<int64_t>();
+  render.psi = p.at("psi").get<double>();
+  render.num_steps = p.at("num_steps").get<int64_t>();
+  render.delta = p.at("delta").get<double>();
+  render.nerf_noise = 0;
+
+  std::optional<sg::model::LightPrior> prior;
+  std::string prior_path = p.at("light_prior").get<std::string>();
+  if (loaded.curriculum.globals.shading) {
+    if (prior_path.empty()) prior_path = loaded.curriculum.globals.mvn_path;
+    if (prior_path.empty() && !synth_dir.empty()) prior_path = synth_dir + "/light_prior.toml";
+    if (prior_path.empty())
+      throw sg::ConfigError("eval: a shading generator needs a light prior: give `light_prior`, set the "
+                            "curriculum's mvn_path, or run after the synth stage");
+    prior = light_prior_from(prior_path);
+  }
+
+  sg::metrics::EvalOptions o;
+  o.metrics = sg::metrics::parse_metric_selection(p.at("metrics").get<std::string>());
+  if (o.metrics.fid || o.metrics.kid || o.metrics.is) {
+    try {
+      o.inception_weights = sg::metrics::resolve_inception_weights(p.at("inception_weights").get<std::string>());
+    } catch (const sg::ConfigError& e) {
+      if (!o.metrics.automatic) throw;
+      o.inception_missing = e.what();
+    }
+  }
+  o.num_images = p.at("num_images").get<int64_t>();
+  o.real_images = p.at("real_images").get<int64_t>();
+  o.batch_size = std::max<int64_t>(1, p.at("batch_size").get<int64_t>());
+  o.input = sg::metrics::inception_input_from_name(p.at("input").get<std::string>());
+  o.jpeg = p.at("jpeg").get<bool>();
+  o.jpeg_quality = static_cast<int>(p.at("jpeg_quality").get<int64_t>());
+  o.seed = static_cast<uint64_t>(p.at("seed").get<int64_t>());
+  o.kid.subsets = p.at("kid_subsets").get<int64_t>();
+  o.kid.subset_size = p.at("kid_subset_size").get<int64_t>();
+  o.kid.seed = 2020;
+  o.is.splits = p.at("is_splits").get<int64_t>();
+  o.shape_images = p.at("shape_images").get<int64_t>();
+  o.shape_img_size = p.at("shape_img_size").get<int64_t>();
+  o.inversion.steps = p.at("shape_steps").get<int64_t>();
+  o.inversion.lr = p.at("shape_lr").get<double>();
+  o.inversion.seed = o.seed;
+  // Beside the shard stage, never inside another stage's directory (that would change the
+  // outputs its done marker recorded): runs/<run>/cache/ for runs/<run>/shard.
+  o.cache_dir = (fs::path(shards).lexically_normal().parent_path() / "cache").string();
+
+  sg::log::info("eval: {} (step {}), metrics '{}' on {} rank(s)", loaded.source, loaded.step,
+                p.at("metrics").get<std::string>(), sg::mpi::size());
+  sg::metrics::EvalResult r = sg::metrics::evaluate(*loaded.generator, render, prior ? &*prior : nullptr,
+                                                    shards, synth, o);
+  if (sg::mpi::rank() != 0) return;
+  r.settings["params"] = p;
+  r.settings["shards"] = shards;
+  r.settings["synth"] = synth_dir;
+  r.settings["light_prior"] = prior_path;
+  json doc = {{"metrics", r.metrics},
+              {"skipped", r.skipped},
+              {"settings", r.settings},
+              {"checkpoint",
+               {{"source", loaded.source},
+                {"step", loaded.step},
+                {"weights", p.at("weights")},
+                {"weights_file", loaded.weights_file},
+                {"curriculum", loaded.curriculum.name}}}};
+  sg::write_json_atomic(out_dir + "/metrics.json", doc);
+  sg::log::event("eval_done", {{"metrics", r.metrics}, {"skipped", r.skipped}});
+  for (const auto& [k, v] : r.metrics.items()) sg::log::info("  {} = {}", k, v.dump());
+  for (const auto& [k, v] : r.skipped.items()) sg::log::info("  {} skipped: {}", k, v.get<std::string>());
+}
+
+const bool kind_registered = [] {
+  sg::graph::KindSpec k;
+  k.name = "eval";
+  k.version = 1;
+  k.help = "FID / KID / IS against the real shards and shape accuracy by inversion, into eval/metrics.json";
+  k.params = eval_params();
+  k.mpi = true;
+  k.run = [](const sg::graph::StageContext& ctx) { run_eval(ctx.params, ctx.inputs, ctx.stage_dir); };
+  sg::graph::register_kind(std::move(k));
+  return true;
+}();
+
+// Every parameter is also a --dashed-name option of the subcommand, parsed by its type.
+json parse_typed(const sg::graph::ParamSpec& s, const std::string& text) {
+  try {
+    switch (s.type) {
+      case ParamType::integer: return std::stoll(text);
+      case ParamType::number: return std::stod(text);
+      case ParamType::boolean:
+        if (text == "true" || text == "1") return true;
+        if (text == "false" || text == "0") return false;
+        break;
+      case ParamType::path: return text.empty() ? text : fs::absolute(text).lexically_normal().string();
+      default: return text;
+    }
+  } catch (const std::exception&) {
+  }
+  throw sg::ConfigError("--" + s.name + ": '" + text + "' is not a valid value");
+}
+
+const bool registered = sg::app::register_command(
+    {"eval", "FID/KID/IS and shape accuracy of a trained generator (writes <out>/metrics.json)",
+     [](CLI::App& sub) -> sg::app::Runner {
+       auto out = std::make_shared<std::string>();
+       auto values = std::make_shared<std::map<std::string, std::string>>();
+       sub.add_option("-o,--out", *out, "Output directory (metrics.json)")->required();
+       for (const auto& s : eval_params()) {
+         std::string flag = "--" + s.name;
+         for (auto& c : flag) if (c == '_') c = '-';
+         sub.add_option(flag, (*values)[s.name], s.help);
+       }
+       return [=] {
+         json p;
+         for (const auto& s : eval_params()) {
+           const std::string& v = values->at(s.name);
+           p[s.name] = v.empty() ? s.default_value : parse_typed(s, v);
+         }
+         run_eval(p, {}, fs::absolute(*out).string());
+         return 0;
+       };
+     }});
+
+}  // namespace
