@@ -1,5 +1,6 @@
 #include "shape/extract_seed.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -88,10 +89,18 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
       {"grid_points_per_s", points_per_s},
       {"units", "world"},
       {"reference_shear", s.grid.reference_shear},
+      {"max_density", grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end())},
   };
   write_json_atomic((fs::path(out_dir) / (stem + ".json")).string(), rec);
-  log::info("extract: seed {} -> {} ({} vertices, {} faces, {}watertight)", seed, ply, mesh.vertices.size(),
-            mesh.faces.size(), topo.watertight() ? "" : "not ");
+  if (mesh.faces.empty()) {
+    // Not an error: an early checkpoint's density may stay below the threshold everywhere.
+    const float top = grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end());
+    log::warn("extract: seed {}: empty mesh, the density never reaches sigma_threshold {} (its maximum is {})",
+              seed, s.sigma_threshold, top);
+  } else {
+    log::info("extract: seed {} -> {} ({} vertices, {} faces, {}watertight)", seed, ply, mesh.vertices.size(),
+              mesh.faces.size(), topo.watertight() ? "" : "not ");
+  }
   log::event("extract_seed", rec);
   return rec;
 }

@@ -4,7 +4,8 @@
 // packages (Java, Qt-class dependencies) and CGAL's mesher is for implicit functions, while
 // OpenVDB pulls 6 and its mesher is a maintained dual-contouring variant that closes the surface
 // at the grid's border (cells outside the grid are background, i.e. outside), so a shape that
-// touches the border still gives a closed mesh. Its headers need Boost's (libboost-dev, which
+// touches the border still gives a closed mesh (its closing faces lie up to one voxel beyond the
+// outermost samples; PyMCubes on the reference's array leaves a hole there instead). Its headers need Boost's (libboost-dev, which
 // Debian's libopenvdb-dev forgets to depend on) and the library needs TBB and Imath.
 #include <cstdint>
 #include <vector>
