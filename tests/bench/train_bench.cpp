@@ -26,6 +26,8 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "config/curriculum.h"
 #include "core/atomic_file.h"
 #include "core/subprocess.h"
@@ -33,6 +35,7 @@
 #include "model/shading.h"
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
+#include "train/model_setup.h"
 #include "train/train_step.h"
 #include "train/trainer.h"
 
