@@ -36,9 +36,9 @@ assert j["next_upsample_step"] == 30000 and j["last_upsample_step"] == 0
 EOF
 
 # --set on a global and on a stage key, shown in the result.
-expect_exit 0 "$SHADEGAN" config show "$CFG/demo.toml" --step 150 \
-  --set stages.150.batch_size=2 --set fov=15 --set sample_dist=uniform
-expect_out '^batch_size +2$'
+expect_exit 0 "$SHADEGAN" config show "$CFG/demo.toml" --step 30 \
+  --set stages.24.batch_size=3 --set fov=15 --set sample_dist=uniform
+expect_out '^batch_size +3$'
 expect_out '^fov +15'
 expect_out '^sample_dist +uniform$'
 expect_out '^img_size +32$'

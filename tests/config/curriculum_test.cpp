@@ -375,10 +375,10 @@ TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthe
   CHECK(g.siren_hidden_dim < 256);
   CHECK(c.end_step <= 1000);
   CHECK(c.at(0).stage.img_size == 16);
-  CHECK(c.at(0).next_upsample_step == 150);
-  CHECK(c.at(150).stage.img_size == 32);
-  CHECK(c.at(200).last_upsample_step == 150);
-  CHECK(c.at(300).done);
+  CHECK(c.at(0).next_upsample_step == 24);
+  CHECK(c.at(24).stage.img_size == 32);
+  CHECK(c.at(30).last_upsample_step == 24);
+  CHECK(c.at(40).done);
 }
 
 TEST_CASE("the base text used by the error tests is valid") {
