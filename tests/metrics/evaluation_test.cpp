@@ -3,6 +3,7 @@
 #include "metrics/evaluation.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -31,7 +32,8 @@ const Fixture& fixture() {
   static const Fixture f = [] {
     Fixture x;
     const char* t = std::getenv("SG_TEST_TMP");
-    x.dir = std::string(t ? t : "/tmp") + "/metrics_evaluation";
+    // One directory per process: ctest -j runs this file's test cases as parallel processes.
+    x.dir = std::string(t ? t : "/tmp") + "/metrics_evaluation-" + std::to_string(::getpid());
     fs::remove_all(x.dir);
     fs::create_directories(x.dir);
     x.synth.count = 12;
