@@ -46,11 +46,14 @@ int status(const std::string& run_dir_in, bool json, bool verify) {
         detail = fmt::format("ended {} ({:.1f} s)", s.marker->ended, s.marker->duration_s);
         break;
       case graph::StageState::running:
-        detail = fmt::format("pid {} since {}", s.running->value("pid", 0), s.running->value("started", "?"));
+        // Slurm may say a job runs before its stage-exec has written the running file.
+        if (s.running)
+          detail = fmt::format("pid {} since {}", s.running->value("pid", 0), s.running->value("started", "?"));
         break;
       case graph::StageState::failed:
-        detail = fmt::format("exit {} at {}: {}", s.failure->value("exit_code", 1), s.failure->value("time", "?"),
-                             s.failure->value("message", ""));
+        if (s.failure)
+          detail = fmt::format("exit {} at {}: {}", s.failure->value("exit_code", 1), s.failure->value("time", "?"),
+                               s.failure->value("message", ""));
         break;
       case graph::StageState::preempted:
         detail = fmt::format("saved its work at {}{}; rerun or requeue resumes it", s.preempted->value("time", "?"),
@@ -75,7 +78,7 @@ int status(const std::string& run_dir_in, bool json, bool verify) {
     if (!s.scheduler.empty()) detail += (detail.empty() ? "" : "; ") + s.scheduler;
     std::printf("  %-*s  %-11s  %s\n", static_cast<int>(width), s.name.c_str(), graph::state_name(s.state),
                 detail.c_str());
-    if (s.state == graph::StageState::failed) {
+    if (s.state == graph::StageState::failed && s.failure) {
       for (const auto& l : s.failure->value("log_tail", nlohmann::json::array()))
         std::printf("  %*s  | %s\n", static_cast<int>(width), "", l.get<std::string>().c_str());
       std::printf("  %*s  (log: %s)\n", static_cast<int>(width), "", s.failure->value("log", "").c_str());
