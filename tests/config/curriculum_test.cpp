@@ -352,7 +352,8 @@ TEST_CASE("every shipped curriculum parses and has the reference's global values
   CHECK(load_curriculum(config_path("CATS_ShadeGAN")).globals.mvn_path ==
         "weights/light_mvn/cat_light_mvn.pth");
 
-  // Nothing else in configs/ but these, the demo and its pi-GAN twin (demo_pigan), and each file parses.
+  // Nothing else in configs/ but these, the demo and the shape-comparison pair (compare_shadegan,
+  // compare_pigan), and each file parses.
   int count = 0;
   for (const auto& e : std::filesystem::directory_iterator(std::string(SG_SOURCE_DIR) + "/configs")) {
     if (e.path().extension() != ".toml") continue;
@@ -360,7 +361,7 @@ TEST_CASE("every shipped curriculum parses and has the reference's global values
     CAPTURE(e.path().string());
     CHECK_NOTHROW(load_curriculum(e.path().string()));
   }
-  CHECK(count == 10);
+  CHECK(count == 11);
 }
 
 TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthetic set") {
