@@ -3,29 +3,13 @@
 # SG_INPUT_<DEP> set; a declared output that is not created fails the stage, naming it.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 R=$WORK/run
-cat > "$WORK/p.toml" <<'EOF2'
-[pipeline]
-name = "cmd"
-
-[[stage]]
-name = "make-data"
-kind = "command"
-run = 'mkdir -p deep && echo 42 > deep/n.txt'
-outputs = ["deep/n.txt"]
-
-[[stage]]
-name = "use"
-kind = "command"
-after = ["make-data"]
-run = 'printf "%s\n%s\n%s\n%s\n" "$PWD" "$SG_RUN_DIR" "$SG_STAGE_DIR" "$(cat "$SG_INPUT_MAKE_DATA/deep/n.txt")" > env.txt'
-outputs = ["env.txt"]
-
-[[stage]]
-name = "forgetful"
-kind = "command"
-run = 'echo "did something else" > other.txt'
-outputs = ["promised.txt"]
-EOF2
+{
+  pipeline_header cmd
+  command_stage make-data 'mkdir -p deep && echo 42 > deep/n.txt' 'outputs = ["deep/n.txt"]'
+  command_stage use 'printf "%s\n%s\n%s\n%s\n" "$PWD" "$SG_RUN_DIR" "$SG_STAGE_DIR" "$(cat "$SG_INPUT_MAKE_DATA/deep/n.txt")" > env.txt' \
+    'after = ["make-data"]' 'outputs = ["env.txt"]'
+  command_stage forgetful 'echo "did something else" > other.txt' 'outputs = ["promised.txt"]'
+} > "$WORK/p.toml"
 expect_exit 1 "$SHADEGAN" run "$WORK/p.toml" --run-dir "$R"
 expect_out "declared output 'promised.txt' is missing in $R/forgetful"
 [ "$(cat "$R/use/env.txt")" = "$(printf '%s\n' "$R/use" "$R" "$R/use" 42)" ] ||

@@ -3,22 +3,12 @@
 # the stage every point shares (same fingerprint) computed once in _shared, and adding a grid
 # value runs only the new point. --dry-run lists the runs and the shared stages.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
-cat > base.toml <<'TOML'
-[pipeline]
-name = "b"
-[[stage]]
-name = "data"
-kind = "command"
-run = 'echo data > d.txt; echo ran >> "$SG_RUN_DIR/../../data-runs"'
-outputs = ["d.txt"]
-[[stage]]
-name = "work"
-kind = "command"
-after = ["data"]
-tasks = 1
-run = 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"; echo "$SG_TASK_COUNT" >> "$SG_RUN_DIR/work-runs"'
-outputs = ["w-{task}.txt"]
-TOML
+{
+  pipeline_header b
+  command_stage data 'echo data > d.txt; echo ran >> "$SG_RUN_DIR/../../data-runs"' 'outputs = ["d.txt"]'
+  command_stage work 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"; echo "$SG_TASK_COUNT" >> "$SG_RUN_DIR/work-runs"' \
+    'after = ["data"]' 'tasks = 1' 'outputs = ["w-{task}.txt"]'
+} > base.toml
 write_sweep() {
   cat > s.sweep.toml <<TOML
 [sweep]

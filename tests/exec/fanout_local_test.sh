@@ -5,36 +5,20 @@
 # on the next run, and `run` exits 75.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 
-cat > fan.toml <<'TOML'
-[pipeline]
-name = "fan"
-[[stage]]
-name = "prep"
-kind = "command"
-run = "echo base > base.txt"
-outputs = ["base.txt"]
-[[stage]]
-name = "parts"
-kind = "command"
-after = ["prep"]
-tasks = 4
-# Every task announces itself and waits (up to 10 s) for one other task to have started: only
-# concurrent tasks get through quickly. A task whose fail-<i> flag exists fails.
-run = '''
+# Every task of `parts` announces itself and waits (up to 10 s) for one other task to have
+# started: only concurrent tasks get through quickly. A task whose fail-<i> flag exists fails.
+{
+  pipeline_header fan
+  command_stage prep 'echo base > base.txt' 'outputs = ["base.txt"]'
+  command_stage parts '
 touch "$SG_RUN_DIR/started-$SG_TASK_INDEX"
-for i in $(seq 100); do [ "$(ls "$SG_RUN_DIR" | grep -c '^started-')" -ge 2 ] && break; sleep 0.1; done
+for i in $(seq 100); do [ "$(ls "$SG_RUN_DIR" | grep -c ^started-)" -ge 2 ] && break; sleep 0.1; done
 [ -e "$SG_RUN_DIR/fail-$SG_TASK_INDEX" ] && { echo "task $SG_TASK_INDEX fails"; exit 4; }
 echo "$SG_TASK_INDEX/$SG_TASK_COUNT" > "part-$SG_TASK_INDEX.txt"
 echo run >> "$SG_RUN_DIR/runs-$SG_TASK_INDEX"
-'''
-outputs = ["part-{task}.txt"]
-[[stage]]
-name = "join"
-kind = "command"
-after = ["parts"]
-run = 'cat "$SG_INPUT_PARTS"/part-*.txt > all.txt'
-outputs = ["all.txt"]
-TOML
+' 'after = ["prep"]' 'tasks = 4' 'outputs = ["part-{task}.txt"]'
+  command_stage join 'cat "$SG_INPUT_PARTS"/part-*.txt > all.txt' 'after = ["parts"]' 'outputs = ["all.txt"]'
+} > fan.toml
 R=$WORK/r
 mkdir -p "$R"
 touch "$R/fail-3"
@@ -65,26 +49,16 @@ expect_exit 2 "$SHADEGAN" stage-exec --run-dir "$R" --stage join --task 0
 expect_out 'does not fan out'
 
 # Preemption, locally: the stand-in saves its step and exits 75 on the first attempt.
-cat > pre.toml <<'TOML'
-[pipeline]
-name = "pre"
-[[stage]]
-name = "train"
-kind = "command"
-run = '''
+{
+  pipeline_header pre
+  command_stage train '
 n=$(cat step 2>/dev/null || echo 0)
 echo "start $n" >> starts
 if [ "$n" -eq 0 ]; then echo 5 > step; exit 75; fi
 echo "done from $n" > result.txt
-'''
-outputs = ["result.txt"]
-[[stage]]
-name = "after"
-kind = "command"
-after = ["train"]
-run = "cp $SG_INPUT_TRAIN/result.txt ."
-outputs = ["result.txt"]
-TOML
+' 'outputs = ["result.txt"]'
+  command_stage after 'cp $SG_INPUT_TRAIN/result.txt .' 'after = ["train"]' 'outputs = ["result.txt"]'
+} > pre.toml
 P=$WORK/p
 expect_exit 75 "$SHADEGAN" run pre.toml --run-dir "$P"
 expect_out 'train preempted'

@@ -17,13 +17,8 @@ name = "a"
 kind = "comand"
 EOF2
 
-bad param "$WORK/param.toml:5: a.output: unknown parameter of kind 'command' 'output' \(did you mean 'outputs'\?\); valid: outputs, run" <<'EOF2'
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-output = ["x"]
-EOF2
+bad param "$WORK/param.toml:5: a.output: unknown parameter of kind 'command' 'output' \(did you mean 'outputs'\?\); valid: outputs, run" \
+  < <(command_stage a true 'output = ["x"]')
 
 bad type "$WORK/type.toml:4: a.run: expected a string, got an integer" <<'EOF2'
 [[stage]]
@@ -38,49 +33,16 @@ name = "a"
 kind = "command"
 EOF2
 
-bad cycle "$WORK/cycle.toml:[0-9]+: dependency cycle: a -> b -> a" <<'EOF2'
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-after = ["b"]
-[[stage]]
-name = "b"
-kind = "command"
-run = "true"
-after = ["a"]
-EOF2
+bad cycle "$WORK/cycle.toml:[0-9]+: dependency cycle: a -> b -> a" \
+  < <(command_stage a true 'after = ["b"]'; command_stage b true 'after = ["a"]')
 
-bad unknown_dep "$WORK/unknown_dep.toml:2: a.after: unknown stage 'prep' \(did you mean 'prop'\?\); valid: a, prop" <<'EOF2'
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-after = ["prep"]
-[[stage]]
-name = "prop"
-kind = "command"
-run = "true"
-EOF2
+bad unknown_dep "$WORK/unknown_dep.toml:2: a.after: unknown stage 'prep' \(did you mean 'prop'\?\); valid: a, prop" \
+  < <(command_stage a true 'after = ["prep"]'; command_stage prop true)
 
-bad duplicate "$WORK/duplicate.toml:6: stage name 'a' is used twice \(first at $WORK/duplicate.toml:2\)" <<'EOF2'
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-EOF2
+bad duplicate "$WORK/duplicate.toml:6: stage name 'a' is used twice \(first at $WORK/duplicate.toml:2\)" \
+  < <(command_stage a true; command_stage a true)
 
-bad ranks "$WORK/ranks.toml:2: a.ranks: kind 'command' does not run under MPI" <<'EOF2'
-[[stage]]
-name = "a"
-kind = "command"
-run = "true"
-ranks = 2
-EOF2
+bad ranks "$WORK/ranks.toml:2: a.ranks: kind 'command' does not run under MPI" < <(command_stage a true 'ranks = 2')
 
 bad syntax "$WORK/syntax.toml:3:[0-9]+: TOML syntax error" <<'EOF2'
 [[stage]]
@@ -89,7 +51,7 @@ kind = = "command"
 EOF2
 
 # Arguments: unknown stages in --set and --force, malformed --set, missing file, not a run.
-printf '[[stage]]\nname = "a"\nkind = "command"\nrun = "true"\n' > "$WORK/ok.toml"
+command_stage a true > "$WORK/ok.toml"
 expect_exit 2 "$SHADEGAN" run "$WORK/ok.toml" --run-dir "$WORK/r" --set b.run=x
 expect_out "--set b.run: unknown stage 'b'.*; valid: a"
 expect_exit 2 "$SHADEGAN" run "$WORK/ok.toml" --run-dir "$WORK/r" --set arun=x

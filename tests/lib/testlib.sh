@@ -24,3 +24,16 @@ expect_out() { grep -Eq -- "$1" <<<"$OUT" || fail "output lacks /$1/:
 $OUT"; }
 expect_no_out() { ! grep -Eq -- "$1" <<<"$OUT" || fail "output unexpectedly has /$1/:
 $OUT"; }
+
+# Pipeline files of `command` stages, written to stdout, e.g.
+#   { pipeline_header fan; command_stage prep 'echo x > x.txt' 'outputs = ["x.txt"]'; } > fan.toml
+pipeline_header() { printf '[pipeline]\nname = "%s"\n' "$1"; }
+# command_stage NAME RUN [LINE...]: a [[stage]] of kind "command". RUN is written as a TOML
+# literal string ('''...''': taken as is, no escapes, may span lines; a first newline is dropped);
+# each LINE (`after = ["prep"]`, `tasks = 4`, `outputs = ["part-{task}.txt"]`) follows as written.
+command_stage() {
+  printf '[[stage]]\nname = "%s"\nkind = "command"\n' "$1"
+  printf "run = '''%s'''\n" "$2"
+  shift 2
+  [ $# -eq 0 ] || printf '%s\n' "$@"
+}
