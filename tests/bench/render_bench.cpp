@@ -1,18 +1,41 @@
-// Render and shape-extraction throughput, as ratios measured in one run on one BLAS:
-//  1. pixels/s of a 128 px render of the full-size CelebA_ShadeGAN_view generator (random
-//     weights) without surface tracking (12 + 12 samples over the whole ray) and with it (the
-//     released schedule's end: 6 + 6 samples in a band delta = 0.06423 around the predicted
-//     depth); the paper claims 48 % less inference time with tracking.
+// Render and shape-extraction throughput (issue #8), as ratios measured in one run on one BLAS:
+//  1. pixels/s of an S px render (default 128) of the full-size CelebA_ShadeGAN_view generator
+//     (random weights) without surface tracking (12 + 12 samples over the whole ray) and with it
+//     (the released schedule's end: 6 + 6 samples in a band delta = 0.06423 around the predicted
+//     depth, what eval_metrics uses); the paper claims 48 % less inference time with tracking.
+//     --same-steps adds tracking at 12 + 12 samples (render.sh: delta 0.06491), which separates
+//     the cost of tracking itself from the saving of the fewer samples it allows.
 //  2. density-grid points/s without normals (ours: SIREN trunk + density head) and with them
 //     (the reference's extract_shapes: full forward with autograd normals, then discarded).
 //  3. iso-surface voxels/s of OpenVDB's volumeToMesh on a 192^3 sphere grid.
-//   ninja -C build bench_render && build/tests/bench/bench_render
+//
+// The machine is shared (2 vCPUs, other builds and training running), so the alternatives are
+// interleaved (A B A B ..., the order flipped every other round so neither side always runs
+// first) and each reports the median of its repetitions; load affects both sides alike. The
+// 1-minute load average is printed before every round and summarised at the end, and CPU time
+// beside wall time (LibTorch runs one intra-op thread here, so CPU < wall means we were waiting
+// for a core).
+//
+// Bounded time: staged_forward already renders in chunks of max_batch_size SIREN points, so
+// memory stays bounded; the time is bounded by --budget: no new round starts once the budget of
+// a section is spent (each alternative still gets at least one repetition).
+//
+//   ninja -C build bench_render && build/tests/bench/bench_render [--size 128] [--reps 3]
+//       [--budget 600] [--grid-reps 3] [--grid-batches 1] [--same-steps]
 #include <torch/torch.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "model/generator.h"
 #include "render/render_seed.h"
@@ -25,6 +48,25 @@ namespace {
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double load1() {
+  std::ifstream f("/proc/loadavg");
+  double l = 0;
+  f >> l;
+  return l;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 void print_blas() {
@@ -43,10 +85,65 @@ void print_blas() {
   std::printf("; torch threads %d\n", at::get_num_threads());
 }
 
+struct Alternative {
+  std::string name;
+  std::function<void()> run;
+  std::vector<double> wall, cpu;
+};
+
+std::vector<double> loads;  // 1-minute load average sampled before every round, all sections
+
+// Interleaved rounds: round r runs every alternative once, in order when r is even and reversed
+// when odd. Stops after `reps` rounds, or earlier once `budget` seconds are spent (>= 1 round).
+void interleave(std::vector<Alternative>& alts, int reps, double budget) {
+  const double t0 = now();
+  for (int r = 0; r < reps; ++r) {
+    if (r > 0 && now() - t0 > budget) {
+      std::printf("  (budget of %.0f s spent: stopping after %d rounds)\n", budget, r);
+      break;
+    }
+    const double l = load1();
+    loads.push_back(l);
+    std::printf("  round %d (load %.2f):", r + 1, l);
+    for (size_t k = 0; k < alts.size(); ++k) {
+      Alternative& a = alts[r % 2 ? alts.size() - 1 - k : k];
+      const double w0 = now(), c0 = cpu_now();
+      a.run();
+      a.wall.push_back(now() - w0);
+      a.cpu.push_back(cpu_now() - c0);
+      std::printf(" %s %.2f s (cpu %.2f)", a.name.c_str(), a.wall.back(), a.cpu.back());
+      std::fflush(stdout);
+    }
+    std::printf("\n");
+  }
+}
+
+const char* arg(int argc, char** argv, const char* name, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
+bool flag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int64_t S = std::atoll(arg(argc, argv, "--size", "128"));
+  const int reps = std::atoi(arg(argc, argv, "--reps", "3"));
+  const double budget = std::atof(arg(argc, argv, "--budget", "600"));
+  const int grid_reps = std::atoi(arg(argc, argv, "--grid-reps", "3"));
+  // Batches of 100,000 points (extract's default batch); one batch a repetition by default, since
+  // with normals a batch takes tens of seconds on a loaded machine.
+  const int64_t grid_batches = std::max(1, std::atoi(arg(argc, argv, "--grid-batches", "1")));
+  const bool same_steps = flag(argc, argv, "--same-steps");
+  const double t_start = now();
   print_blas();
+  std::printf("load average at start: %.2f\n", load1());
   torch::manual_seed(0);
   model::Generator gen(model::GeneratorConfig{});  // CelebA_ShadeGAN_view, full size
   gen->eval();
@@ -55,49 +152,65 @@ int main(int argc, char** argv) {
   torch::NoGradGuard ng;
   const at::Tensor z = torch::randn({1, 256});
   const at::Tensor light = torch::tensor({0.17f, 0.42f, 0.5f, 0.3f}).unsqueeze(0);
-  const int64_t S = argc > 1 ? std::atoll(argv[1]) : 128;
 
-  // 1. Render with and without surface tracking.
-  auto render = [&](double delta, int64_t steps) {
-    model::RenderOptions o;
-    o.img_size = S;
-    o.num_steps = steps;
-    o.delta = delta;
-    o.psi = 0.5;
-    o.rt_normal = true;
-    o.camera.dist = model::CameraDist::fixed;
-    const double t0 = now();
-    render::generator_renderer(gen, o, z, draws)(M_PI / 2, M_PI / 2, light);
-    return double(S * S) / (now() - t0);
+  // 1. Render with and without surface tracking: one frontal view per call, as render.py does
+  //    per (yaw, light) pair. max_batch_size stays at its default (50,000 SIREN points a chunk).
+  auto view_at = [&](double delta, int64_t steps) {
+    return [&, delta, steps] {
+      model::RenderOptions o;
+      o.img_size = S;
+      o.num_steps = steps;
+      o.delta = delta;
+      o.psi = 0.5;
+      o.rt_normal = true;
+      o.camera.dist = model::CameraDist::fixed;
+      render::generator_renderer(gen, o, z, draws)(M_PI / 2, M_PI / 2, light);
+    };
   };
-  render(0.06423, 6);  // warm-up
-  const double full = render(-1, 12), tracked = render(0.06423, 6);
-  std::printf("render %lld px: full rays (12+12 samples) %.0f px/s, surface tracking (6+6, delta 0.0642) %.0f px/s: "
-              "%.2fx, %.0f%% less time per image (paper: 48%%)\n",
-              (long long)S, full, tracked, tracked / full, 100 * (1 - full / tracked));
+  {
+    // Warm-up at 32 px (allocator, oneDNN kernels) so the first timed round is not penalised.
+    model::RenderOptions o;
+    o.img_size = 32;
+    o.delta = 0.06423;
+    o.num_steps = 6;
+    o.psi = 0.5;
+    o.camera.dist = model::CameraDist::fixed;
+    render::generator_renderer(gen, o, z, draws)(M_PI / 2, M_PI / 2, light);
+  }
+  std::vector<Alternative> r = {{"full", view_at(-1, 12), {}, {}},
+                                {"tracked6", view_at(0.06423, 6), {}, {}}};
+  if (same_steps) r.push_back({"tracked12", view_at(0.06491, 12), {}, {}});
+  std::printf("\n1. render %lld px, full-size generator, rt_normal, psi 0.5, 1 view per call; "
+              "up to %d interleaved rounds, budget %.0f s\n",
+              (long long)S, reps, budget);
+  interleave(r, reps, budget);
+  const double px = double(S * S);
+  const double t_full = median(r[0].wall), t_tr = median(r[1].wall);
 
   // 2. Grid points with and without normals.
-  auto [freq, phase] = gen->truncated_codes(z, 0.5, draws);
+  const auto codes = gen->truncated_codes(z, 0.5, draws);
+  const at::Tensor freq = codes.first, phase = codes.second;
   shape::GridSpec g{64, 0.3, true};
-  const int64_t batch = 100000, points = 3 * batch;
-  auto grid_rate = [&](bool normals) {
-    const double t0 = now();
-    for (int64_t head = 0; head < points; head += batch) {
-      at::Tensor p = shape::grid_points(g, head, batch).unsqueeze(0);
-      if (normals) {
-        torch::AutoGradMode on(true);  // what the reference's SIREN forces on with shading
-        at::Tensor dirs = at::zeros_like(p);
-        dirs.select(-1, 2).fill_(-1);
-        gen->siren->forward(p, freq, phase, light, dirs, true);
-      } else {
-        gen->siren->density(p, freq, phase);
+  const int64_t batch = 100000, points = grid_batches * batch;
+  auto grid = [&](bool normals) {
+    return [&, normals] {
+      for (int64_t head = 0; head < points; head += batch) {
+        at::Tensor p = shape::grid_points(g, head, batch).unsqueeze(0);
+        if (normals) {
+          torch::AutoGradMode on(true);  // what the reference's SIREN forces on with shading
+          at::Tensor dirs = at::zeros_like(p);
+          dirs.select(-1, 2).fill_(-1);
+          gen->siren->forward(p, freq, phase, light, dirs, true);
+        } else {
+          gen->siren->density(p, freq, phase);
+        }
       }
-    }
-    return double(points) / (now() - t0);
+    };
   };
-  const double with_n = grid_rate(true), without_n = grid_rate(false);
-  std::printf("density grid: with normals (reference) %.0f pt/s, density only (ours) %.0f pt/s: %.2fx\n", with_n,
-              without_n, without_n / with_n);
+  std::vector<Alternative> gr = {{"normals", grid(true), {}, {}}, {"density", grid(false), {}, {}}};
+  std::printf("\n2. density grid, %lld points per repetition in batches of %lld; %d interleaved rounds\n",
+              (long long)points, (long long)batch, grid_reps);
+  interleave(gr, grid_reps, budget);
 
   // 3. Iso-surface.
   const int64_t N = 192;
@@ -108,10 +221,40 @@ int main(int argc, char** argv) {
         const double x = i - N / 2.0, y = j - N / 2.0, w = k - N / 2.0;
         values[size_t((i * N + j) * N + k)] = float(std::max(0.0, 35 + 10 * (N / 3.0 - std::sqrt(x * x + y * y + w * w))));
       }
-  const double t0 = now();
-  const shape::Mesh m = shape::iso_surface(values, N, N, N, 35.f);
-  const double dt = now() - t0;
-  std::printf("iso-surface %lld^3: %.2f s, %.1f M voxels/s, %zu vertices, %zu faces\n", (long long)N, dt,
-              double(N * N * N) / dt / 1e6, m.vertices.size(), m.faces.size());
+  shape::Mesh m;
+  std::vector<Alternative> iso = {{"iso", [&] { m = shape::iso_surface(values, N, N, N, 35.f); }, {}, {}}};
+  std::printf("\n3. iso-surface %lld^3 sphere; 5 repetitions\n", (long long)N);
+  interleave(iso, 5, budget);
+
+  // The table: medians; ratios of medians taken from the same interleaved rounds.
+  std::printf("\n| work | size | reps | median wall s | median CPU s | rate | ratio |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+  std::printf("| render, no tracking (12+12 samples, whole ray) | %lld px | %zu | %.2f | %.2f | %.0f px/s | 1 |\n",
+              (long long)S, r[0].wall.size(), t_full, median(r[0].cpu), px / t_full);
+  std::printf("| render, tracking (6+6 samples, delta 0.06423) | %lld px | %zu | %.2f | %.2f | %.0f px/s | "
+              "%.2fx faster, %.0f%% less time (paper: 48%%) |\n",
+              (long long)S, r[1].wall.size(), t_tr, median(r[1].cpu), px / t_tr, t_full / t_tr,
+              100 * (1 - t_tr / t_full));
+  if (same_steps) {
+    const double t12 = median(r[2].wall);
+    std::printf("| render, tracking (12+12 samples, delta 0.06491) | %lld px | %zu | %.2f | %.2f | %.0f px/s | "
+                "%.2fx faster, %.0f%% less time |\n",
+                (long long)S, r[2].wall.size(), t12, median(r[2].cpu), px / t12, t_full / t12,
+                100 * (1 - t12 / t_full));
+  }
+  const double g_n = median(gr[0].wall), g_d = median(gr[1].wall);
+  std::printf("| grid with normals (reference) | %lld pt | %zu | %.2f | %.2f | %.0f pt/s | 1 |\n",
+              (long long)points, gr[0].wall.size(), g_n, median(gr[0].cpu), points / g_n);
+  std::printf("| grid density only (ours) | %lld pt | %zu | %.2f | %.2f | %.0f pt/s | %.2fx faster |\n",
+              (long long)points, gr[1].wall.size(), g_d, median(gr[1].cpu), points / g_d, g_n / g_d);
+  const double t_iso = median(iso[0].wall);
+  std::printf("| iso-surface (OpenVDB), %zu vertices, %zu faces | %lld^3 | %zu | %.3f | %.3f | %.1f M voxels/s | |\n",
+              m.vertices.size(), m.faces.size(), (long long)N, iso[0].wall.size(), t_iso,
+              median(iso[0].cpu), double(N * N * N) / t_iso / 1e6);
+  std::printf("\nload average (1 min) over the rounds: min %.2f, median %.2f, max %.2f; at the end %.2f; "
+              "%u CPUs\n",
+              *std::min_element(loads.begin(), loads.end()), median(loads),
+              *std::max_element(loads.begin(), loads.end()), load1(), std::thread::hardware_concurrency());
+  std::printf("total benchmark time: %.0f s\n", now() - t_start);
   return 0;
 }
