@@ -1,17 +1,27 @@
 // The eval stage's own costs, beside the metric math that bench_metrics measures (FID on
-// 10,000 x 2048 against a Denman-Beavers sqrtm, KID 100 x 1000 against float64 loops, FID
-// Inception images/s — run it too): per image of the demo-sized generator, what producing the
-// fakes, their JPEG round trip, their Inception features and one inversion step cost, measured
-// in one run so the ratios say where an eval's time goes.
-//   ninja -C build bench_eval && build/tests/bench/bench_eval
+// 10,000 x 2048 against a Denman-Beavers sqrtm, KID 100 x 1000 against a plain float64 loop,
+// FID Inception images/s — run it too): per image of the demo-sized generator, what producing
+// the fakes, their JPEG round trip, their Inception features (seeded weights) and one inversion
+// step cost, measured in one run so the ratios say where an eval's time goes.
+//
+// The machine is shared (2 vCPUs, builds and training running): the four parts run interleaved,
+// once each per round (order flipped every other round), and each reports the median of its
+// rounds; the 1-minute load average is printed before every round and summarised.
+//   ninja -C build bench_eval && build/tests/bench/bench_eval [--reps 3]
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "metrics/eval_images.h"
 #include "metrics/fid.h"
@@ -25,11 +35,83 @@ using namespace sg;
 
 namespace {
 
-template <class F>
-double seconds(F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double load1() {
+  std::ifstream f("/proc/loadavg");
+  double l = 0;
+  f >> l;
+  return l;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct Part {
+  std::string name;
+  std::function<void()> run;
+  std::vector<double> wall, cpu;
+};
+
+std::vector<double> loads;  // 1-minute load average before every round
+
+// Round r runs every part once, in order when r is even and reversed when odd.
+void interleave(std::vector<Part>& parts, int rounds) {
+  for (int r = 0; r < rounds; ++r) {
+    loads.push_back(load1());
+    fmt::print("  round {} (load {:.2f}):", r + 1, loads.back());
+    for (size_t k = 0; k < parts.size(); ++k) {
+      Part& p = parts[r % 2 ? parts.size() - 1 - k : k];
+      const double w0 = now(), c0 = cpu_now();
+      p.run();
+      p.wall.push_back(now() - w0);
+      p.cpu.push_back(cpu_now() - c0);
+      fmt::print(" {} {:.3f} s (cpu {:.3f})", p.name, p.wall.back(), p.cpu.back());
+      std::fflush(stdout);
+    }
+    fmt::print("\n");
+  }
+}
+
+// Seeded weights of a plausible scale (He-normal convolutions, BatchNorm near identity, a small
+// fc), as in bench_metrics: the placeholder zeros would make every activation after the first
+// layer zero. Nothing is downloaded.
+void seeded_inception_weights(metrics::FidInception& net, uint64_t seed) {
+  at::NoGradGuard no_grad;
+  at::manual_seed(seed);
+  for (auto& p : net.module().named_parameters(/*recurse=*/true)) {
+    const std::string& name = p.key();
+    at::Tensor& t = p.value();
+    if (t.dim() == 4) {  // conv weight (out, in, kh, kw)
+      const double fan_in = static_cast<double>(t.size(1) * t.size(2) * t.size(3));
+      t.normal_(0, std::sqrt(2.0 / fan_in));
+    } else if (name.find("bn.weight") != std::string::npos) {
+      t.uniform_(0.8, 1.2);
+    } else if (name.find("bn.bias") != std::string::npos) {
+      t.normal_(0, 0.05);
+    } else if (name == "fc.weight") {
+      t.normal_(0, 0.01);
+    } else {
+      t.zero_();
+    }
+  }
+}
+
+const char* arg(int argc, char** argv, const char* name, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
 }
 
 void print_blas() {
@@ -45,8 +127,10 @@ void print_blas() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const int reps = std::atoi(arg(argc, argv, "--reps", "3"));
   print_blas();
+  fmt::print("load average at start: {:.2f}\n", load1());
   torch::manual_seed(0);
   // configs/demo.toml's generator: SIREN and mapping width 64, surface net nf 8 at 64 px.
   model::GeneratorConfig cfg;
@@ -66,33 +150,42 @@ int main() {
   const at::Tensor z = torch::randn({B, 256});
   const at::Tensor light = torch::tensor({0.0f, 0.3f, 0.1f, 0.1f}).repeat({B, 1});
   g->staged_forward(z.slice(0, 0, 1), light.slice(0, 0, 1), opt, draws);  // warm-up, averages
-  at::Tensor rgb;
-  const double t_gen = seconds([&] { rgb = g->staged_forward(z, light, opt, draws).rgb; });
+  // Inputs of the later parts made once up front, so every part can run first in a round.
+  at::Tensor rgb = g->staged_forward(z, light, opt, draws).rgb;
   const at::Tensor u8 = metrics::generator_output_to_uint8(rgb);
-  at::Tensor jpg;
-  const double t_jpeg = seconds([&] {
-    for (int k = 0; k < 25; ++k) jpg = metrics::jpeg_round_trip(u8, 75);
-  }) / 25;
-  const metrics::FidInception net;
+  at::Tensor jpg = metrics::jpeg_round_trip(u8, 75);
+  metrics::FidInception net;
+  seeded_inception_weights(net, 2015);
   net.features(jpg.slice(0, 0, 1), metrics::InceptionInput::torch_fidelity);  // warm-up
-  const double t_inc = seconds([&] { net.features(jpg, metrics::InceptionInput::torch_fidelity); });
   metrics::InversionOptions inv;
   inv.steps = 3;
   const at::Tensor pose = torch::tensor({1.5708f, 1.5708f}).repeat({B, 1});
-  const double t_inv = seconds([&] { metrics::invert_generator(*g, rgb, pose, light, opt, inv); });
+  const int jpeg_loops = 25;  // one round trip is too short to time alone
+  std::vector<Part> parts = {
+      {"generate", [&] { rgb = g->staged_forward(z, light, opt, draws).rgb; }, {}, {}},
+      {"jpeg", [&] {
+         for (int k = 0; k < jpeg_loops; ++k) jpg = metrics::jpeg_round_trip(u8, 75);
+       }, {}, {}},
+      {"inception", [&] { net.features(jpg, metrics::InceptionInput::torch_fidelity); }, {}, {}},
+      {"inversion", [&] { metrics::invert_generator(*g, rgb, pose, light, opt, inv); }, {}, {}}};
+  fmt::print("\ndemo generator, {} images of {} px, {} samples per ray (+{} fine); {} interleaved rounds\n", B,
+             opt.img_size, opt.num_steps, opt.num_steps, reps);
+  interleave(parts, reps);
+  const double t_gen = median(parts[0].wall), t_jpeg = median(parts[1].wall) / jpeg_loops;
+  const double t_inc = median(parts[2].wall), t_inv = median(parts[3].wall);
   // Per image: the inversion's 3 steps plus its final render; a step is ~ t_inv / 3.
-  fmt::print("demo generator, {} images of {} px, {} samples per ray (+{} fine):\n", B, opt.img_size,
-             opt.num_steps, opt.num_steps);
-  fmt::print("  generate      {:8.3f} s/image  ({:.2f} images/s)\n", t_gen / B, B / t_gen);
-  fmt::print("  JPEG q75 trip {:8.5f} s/image  ({:.0f} images/s; ratio to generating {:.4f})\n", t_jpeg / B,
-             B / t_jpeg, t_jpeg / t_gen);
-  fmt::print("  Inception     {:8.3f} s/image  ({:.2f} images/s; ratio to generating {:.2f})\n", t_inc / B,
-             B / t_inc, t_inc / t_gen);
-  fmt::print("  inversion     {:8.3f} s/image/step ({} steps + final render: {:.2f} s for {} images; "
-             "one step / one generation {:.2f})\n",
-             t_inv / B / inv.steps, inv.steps, t_inv, B, (t_inv / inv.steps) / t_gen);
-  fmt::print("  => an eval with N fakes and K inversions of M steps costs about "
-             "N x {:.2f} s + K x M x {:.2f} s on this machine\n",
+  fmt::print("\n| part | median s per image | images/s | ratio to generating |\n| --- | --- | --- | --- |\n");
+  fmt::print("| generate | {:.4f} | {:.2f} | 1 |\n", t_gen / B, B / t_gen);
+  fmt::print("| JPEG q75 round trip | {:.5f} | {:.0f} | {:.4f} |\n", t_jpeg / B, B / t_jpeg, t_jpeg / t_gen);
+  fmt::print("| Inception (seeded weights, 32 -> 299 px) | {:.4f} | {:.2f} | {:.2f} |\n", t_inc / B, B / t_inc,
+             t_inc / t_gen);
+  fmt::print("| inversion, per step ({} steps + final render per call) | {:.4f} | | {:.2f} |\n", inv.steps,
+             t_inv / B / inv.steps, (t_inv / inv.steps) / t_gen);
+  fmt::print("=> an eval with N fakes and K inversions of M steps costs about "
+             "N x {:.3f} s + K x M x {:.3f} s on this machine\n",
              (t_gen + t_jpeg + t_inc) / B, t_inv / B / inv.steps);
+  fmt::print("load average (1 min) over the rounds: min {:.2f}, median {:.2f}, max {:.2f}; at the end {:.2f}; {} CPUs\n",
+             *std::min_element(loads.begin(), loads.end()), median(loads),
+             *std::max_element(loads.begin(), loads.end()), load1(), std::thread::hardware_concurrency());
   return 0;
 }
