@@ -1,4 +1,5 @@
 #include "model/generator.h"
+#include "model/camera.h"
 
 
 #include <string>
@@ -268,4 +269,175 @@ TEST_CASE("pi-GAN variant renders without shading or surface net") {
   CHECK(!out.albedo.defined());
   CHECK(!out.depth_pred.defined());
   CHECK(((out.depth >= 0.88) & (out.depth <= 1.12)).all().item<bool>());
+}
+
+// ---- staged_forward in tiles of rays (issue #8) ----
+
+namespace {
+
+struct Staged {
+  GeneratorOutput out;
+  std::vector<std::pair<Draw, at::Tensor>> draws;  // every draw it took, in order
+  at::Tensor next;                                 // the stream's next value after it
+};
+
+Staged staged(Generator& g, const at::Tensor& z, const at::Tensor& l, const RenderOptions& o,
+              const Tiling& t) {
+  Staged s;
+  Draws avg = seeded_draws(20);
+  g->ensure_average_codes(avg);  // once per weights: every render below sees the same stream
+  Draws d = seeded_draws(21);
+  d.record = &s.draws;
+  s.out = g->staged_forward(z, l, o, d, {}, t);
+  d.record = nullptr;
+  s.next = d.uniform(Draw::latent, {4});
+  return s;
+}
+
+// Bitwise equality of two optional outputs (both undefined, or equal shape and values).
+void same(const at::Tensor& a, const at::Tensor& b, const std::string& what) {
+  CAPTURE(what);
+  REQUIRE(a.defined() == b.defined());
+  if (!a.defined()) return;
+  REQUIRE(a.sizes() == b.sizes());
+  CHECK((a - b).abs().max().item<double>() == 0);
+  CHECK(at::equal(a, b));
+}
+
+void same_outputs(const GeneratorOutput& a, const GeneratorOutput& b) {
+  same(a.rgb, b.rgb, "rgb");
+  same(a.albedo, b.albedo, "albedo");
+  same(a.shading, b.shading, "shading");
+  same(a.normal, b.normal, "normal");
+  same(a.depth, b.depth, "depth");
+  same(a.depth_std, b.depth_std, "depth_std");
+  same(a.weights, b.weights, "weights");
+  same(a.pose, b.pose, "pose");
+  same(a.depth_pred, b.depth_pred, "depth_pred");
+  same(a.z_vals, b.z_vals, "z_vals");
+  same(a.fine_z_vals, b.fine_z_vals, "fine_z_vals");
+}
+
+}  // namespace
+
+TEST_CASE("staged_forward in tiles of rays equals the untiled render") {
+  at::NoGradGuard ng;
+  for (bool surf : {false, true}) {
+    for (bool shading : {false, true}) {
+      for (double noise : {0.0, 0.5}) {
+        CAPTURE(surf);
+        CAPTURE(shading);
+        CAPTURE(noise);
+        at::manual_seed(7);
+        Generator g(tiny(shading, surf));
+        g->siren->final_layer->bias.fill_(2);  // dense enough that every sample counts
+        at::Tensor z = at::randn({2, 8}), l = at::randn({2, 4}) * 0.3;
+        RenderOptions o = tiny_render();
+        o.img_size = 5;  // 25 rays per image: tiles of 7 leave a tile of 4
+        o.num_steps = 4;
+        o.nerf_noise = noise;
+        o.rt_normal = true;
+        if (surf) o.delta = 0.1;
+        // One ray per SIREN chunk in both renders, so the GEMMs see the same shapes and the
+        // comparison can be bitwise (other chunkings round differently, see "fast paths").
+        o.max_batch_size = o.num_steps;
+        Tiling whole, tiles;
+        whole.max_rays = 25;
+        tiles.max_rays = 7;
+        Staged a = staged(g, z, l, o, whole), b = staged(g, z, l, o, tiles);
+        same_outputs(a.out, b.out);
+        CHECK(a.out.rgb.sizes() == at::IntArrayRef({2, 3, 5, 5}));
+        CHECK(a.out.weights.sizes() == at::IntArrayRef({2, 25, 8, 1}));
+        CHECK(a.out.fine_z_vals.sizes() == at::IntArrayRef({50, 4}));
+        CHECK(a.out.albedo.defined() == shading);
+        CHECK(a.out.depth_pred.defined() == surf);
+        // The same draws, in the same order and shapes, and the stream left at the same place.
+        REQUIRE(a.draws.size() == b.draws.size());
+        for (size_t i = 0; i < a.draws.size(); ++i) {
+          CHECK(a.draws[i].first == b.draws[i].first);
+          CHECK(at::equal(a.draws[i].second, b.draws[i].second));
+        }
+        CHECK(at::equal(a.next, b.next));
+
+        // Tiles of one ray, and maps only: the same pixels without the per-sample outputs.
+        Tiling rays_only;
+        rays_only.max_rays = 1;
+        rays_only.keep_samples = false;
+        Staged c = staged(g, z, l, o, rays_only);
+        same(a.out.rgb, c.out.rgb, "rgb, 1-ray tiles");
+        same(a.out.normal, c.out.normal, "normal, 1-ray tiles");
+        same(a.out.depth, c.out.depth, "depth, 1-ray tiles");
+        CHECK(!c.out.weights.defined());
+        CHECK(!c.out.z_vals.defined());
+        CHECK(!c.out.fine_z_vals.defined());
+      }
+    }
+  }
+}
+
+TEST_CASE("default tiles are whole SIREN chunks: the untiled pixels bit for bit") {
+  RenderOptions o = tiny_render();
+  o.num_steps = 24;
+  o.max_batch_size = 50000;
+  CHECK(tile_rays(o) == 6250);  // lcm(24, 50000) = 150000 points: 3 chunks
+  o.max_batch_size = 49999;     // coprime: 24 chunks would be too many, so one chunk's rays
+  CHECK(tile_rays(o) == 49999 / 24);
+  Tiling t;
+  t.max_rays = 5;
+  CHECK(tile_rays(o, t) == 5);
+
+  at::NoGradGuard ng;
+  at::manual_seed(8);
+  Generator g(tiny(true, true));
+  g->siren->final_layer->bias.fill_(2);  // dense enough that every sample counts
+  at::Tensor z = at::randn({2, 8}), l = at::randn({2, 4}) * 0.3;
+  o = tiny_render();
+  o.img_size = 6;
+  o.delta = 0.1;
+  Tiling whole;
+  whole.max_rays = 36;
+  for (int64_t chunk : {8, 13}) {  // tiles of 2 rays (1 chunk), of 13 rays (4 chunks)
+    CAPTURE(chunk);
+    o.max_batch_size = chunk;
+    CHECK(tile_rays(o) == (chunk == 8 ? 2 : 13));
+    same_outputs(staged(g, z, l, o, {}).out, staged(g, z, l, o, whole).out);
+  }
+  // Tiles that cut chunks (5 rays = 20 points, chunks of 13) run GEMMs of other shapes: the same
+  // pixels to float rounding, as other max_batch_size values (see "fast paths").
+  GeneratorOutput cut = staged(g, z, l, o, t).out, ref = staged(g, z, l, o, whole).out;
+  CHECK(at::allclose(cut.rgb, ref.rgb, 0, 1e-5));
+  CHECK(at::allclose(cut.normal, ref.normal, 0, 3e-5));
+  CHECK(at::equal(cut.z_vals, ref.z_vals));  // ray sampling involves no GEMM
+}
+
+TEST_CASE("a tile's samples are those of initial_rays and rays_from_depth, bitwise") {
+  at::NoGradGuard ng;
+  for (bool surf : {false, true}) {
+    CAPTURE(surf);
+    at::manual_seed(9);
+    Generator g(tiny(true, surf));
+    RenderOptions o = tiny_render();
+    o.img_size = 5;
+    o.hierarchical_sample = false;
+    if (surf) o.delta = 0.1;
+    Tiling t;
+    t.max_rays = 3;
+    Staged s = staged(g, at::randn({2, 8}), at::randn({2, 4}) * 0.3, o, t);
+    at::Tensor u;  // the perturbation draw
+    for (const auto& [kind, v] : s.draws)
+      if (kind == Draw::perturbation) u = v;
+    REQUIRE(u.defined());
+    Rays rays;
+    if (surf) {
+      // The band of spec §3.4 around the surface net's depth.
+      at::Tensor depth = resize_map(s.out.depth_pred, 5);
+      at::Tensor delta = at::ones_like(depth) * o.delta;
+      depth = at::min(at::max(depth, o.ray_start + delta / 2), o.ray_end - delta / 2);
+      rays = rays_from_depth(o.num_steps, depth, o.delta, o.fov);
+    } else {
+      rays = initial_rays(2, o.num_steps, 5, o.fov, o.ray_start, o.ray_end);
+    }
+    at::Tensor spacing = rays.z_vals.slice(2, 1, 2) - rays.z_vals.slice(2, 0, 1);
+    CHECK(at::equal(s.out.z_vals, rays.z_vals + (u - 0.5) * spacing));
+  }
 }
