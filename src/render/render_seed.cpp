@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -45,7 +46,7 @@ ViewRenderer generator_renderer(model::Generator gen, const model::RenderOptions
     model::RenderOptions o = opt;
     o.rt_normal = true;  // render.py asks for normals whatever the curriculum says
     at::Tensor pose = at::tensor({pitch, yaw}, z.options().dtype(at::kFloat)).reshape({1, 2});
-    model::GeneratorOutput out = gen->staged_forward(z, light, o, draws, pose);
+    model::GeneratorOutput out = gen->staged_forward(z, light, o, draws, pose, view_tiling());
     ViewMaps m;
     m.rgb = (out.rgb[0] + 1) / 2;
     if (out.albedo.defined()) m.albedo = (out.albedo[0] + 1) / 2;
@@ -177,15 +178,34 @@ nlohmann::json render_seed(model::Generator& gen, const model::LightPrior& prior
   return render_views(generator_renderer(gen, s.options, z, draws), s, seed, light, out_dir);
 }
 
-double view_memory_bytes(const model::RenderOptions& o, int64_t hidden_dim) {
+model::Tiling view_tiling() {
+  model::Tiling t;
+  t.keep_samples = false;
+  return t;
+}
+
+ViewMemory view_memory(const model::RenderOptions& o, int64_t hidden_dim) {
+  const double f = 4;  // bytes per float32
   const double pixels = double(o.img_size) * double(o.img_size);
-  const double samples = 2.0 * double(o.num_steps);  // coarse + fine
-  // Per sample: points, directions, distances, density, colour, normal for both passes, their
-  // sorted copies and the weights: ~100 floats is a safe upper bound (measured ~60).
-  const double per_image = pixels * samples * 100 * 4;
+  const double N = double(o.num_steps);
+  ViewMemory m;
+  m.tile_rays = std::min<int64_t>(model::tile_rays(o, view_tiling()), o.img_size * o.img_size);
+  // Per pixel: the draws (perturbation and pdf uniforms kept; the density noise, N coarse and 2N
+  // final samples, is drawn and dropped at nerf_noise 0 but kept otherwise: at most 5 N floats)
+  // and the composited maps with their shading, images and temporaries (~48 floats).
+  m.image = pixels * (5 * N + 48) * f;
+  // Per sample of a tile (coarse + fine): points, directions, distances, density, colour, normal
+  // for both passes, their sorted copies and the weights: ~100 floats is a safe upper bound
+  // (measured ~60).
+  m.tile = double(m.tile_rays) * 2 * N * 100 * f;
   // The SIREN chunk: ~24 activations of width H kept for the normals' backward pass.
-  const double chunk = double(o.max_batch_size) * double(hidden_dim) * 24 * 4;
-  return per_image + chunk;
+  const double points = std::min(double(o.max_batch_size), double(m.tile_rays) * N);
+  m.chunk = points * double(hidden_dim) * 24 * f;
+  return m;
+}
+
+double view_memory_bytes(const model::RenderOptions& o, int64_t hidden_dim) {
+  return view_memory(o, hidden_dim).total();
 }
 
 void validate(const RenderSettings& s, int64_t hidden_dim, double memory_budget_bytes) {
@@ -194,12 +214,22 @@ void validate(const RenderSettings& s, int64_t hidden_dim, double memory_budget_
   if (o.num_steps < 2) throw ConfigError("num_steps must be >= 2 (hierarchical sampling), got " + std::to_string(o.num_steps));
   if (o.psi < 0) throw ConfigError("psi must be >= 0");
   if (o.max_batch_size < 1) throw ConfigError("max_batch_size must be >= 1");
-  const double need = view_memory_bytes(o, hidden_dim);
-  if (need > memory_budget_bytes)
+  const ViewMemory m = view_memory(o, hidden_dim);
+  auto mib = [](double b) { return int64_t(b / (1 << 20)); };
+  if (m.image > memory_budget_bytes)
     throw ConfigError(fmt::format(
-        "image_size {} with num_steps {}: one view needs about {} MiB, more than the {} MiB budget "
-        "(max_memory_gb, at most the memory available); lower image_size, num_steps or max_batch_size",
-        o.img_size, o.num_steps, int64_t(need / (1 << 20)), int64_t(memory_budget_bytes / (1 << 20))));
+        "image_size {} with num_steps {}: even rendered in tiles, one view needs about {} MiB for its "
+        "per-pixel maps and random draws alone, more than the {} MiB budget (max_memory_gb, at most "
+        "the memory available); lower image_size or num_steps",
+        o.img_size, o.num_steps, mib(m.image), mib(memory_budget_bytes)));
+  if (m.total() > memory_budget_bytes)
+    throw ConfigError(fmt::format(
+        "image_size {} with num_steps {}: one view needs about {} MiB ({} MiB for its per-pixel maps and draws, {} MiB for a "
+        "tile of {} rays and its SIREN chunk of max_batch_size {} points), more than the {} MiB "
+        "budget (max_memory_gb, at most the memory available); lower max_batch_size, which sets the "
+        "tile, or image_size or num_steps",
+        o.img_size, o.num_steps, mib(m.total()), mib(m.image), mib(m.tile + m.chunk), m.tile_rays,
+        o.max_batch_size, mib(memory_budget_bytes)));
 }
 
 }  // namespace sg::render

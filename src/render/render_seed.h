@@ -64,9 +64,24 @@ std::string seed_dir_name(int64_t seed);  // seed00007
 // The record of a finished seed with this key, or null when it must be (re)done.
 nlohmann::json finished_seed(const std::string& out_dir, int64_t seed, const std::string& key);
 
-// Peak bytes one view needs (per-sample buffers of the whole image, the SIREN's chunk with its
-// normal-gradient graph), and the check against a budget: ConfigError before any work.
+// How a view is rendered: staged_forward in tiles of model::tile_rays(options) rays (from
+// max_batch_size), without the whole image's per-sample outputs (only the maps are used).
+model::Tiling view_tiling();
+
+// Peak bytes of one view rendered in tiles, in three parts: per pixel of the whole image (the
+// maps, and the random draws that are drawn for the whole image so any tiling gives the same
+// pixels), one tile's per-sample buffers (coarse and fine passes), and the SIREN chunk with the
+// graph of its normals' backward pass.
+struct ViewMemory {
+  int64_t tile_rays = 0;  // rays per tile (at most the image's pixels)
+  double image = 0, tile = 0, chunk = 0;
+  double total() const { return image + tile + chunk; }
+};
+ViewMemory view_memory(const model::RenderOptions& o, int64_t hidden_dim);
 double view_memory_bytes(const model::RenderOptions& o, int64_t hidden_dim);
+// The settings' check before any work (ConfigError): sizes and steps that cannot render, and a
+// view that does not fit the budget even in tiles (the per-pixel part alone, or with the tile
+// and chunk that max_batch_size sets).
 void validate(const RenderSettings& s, int64_t hidden_dim, double memory_budget_bytes);
 
 }  // namespace sg::render

@@ -173,3 +173,53 @@ TEST_CASE("parity fixture generator renders deterministically with fixed draws")
   CHECK(sg::read_file((a / "seed00000/yaw2_light0_rgb.png").string()) !=
         sg::read_file((c / "seed00001/yaw2_light0_rgb.png").string()));
 }
+
+TEST_CASE("a view too big for the budget untiled renders in tiles within it") {
+  sg::model::Generator gen = constant_generator(500, {0.3f, 1.f, -1.f});
+  RenderSettings s = small_settings(16);
+  s.options.max_batch_size = 7 * s.options.num_steps;  // tiles of 7 rays: 256 = 36 * 7 + 4
+  const ViewMemory m = view_memory(s.options, 16);
+  CHECK(m.tile_rays == 7);
+  // The same view in one tile (max_batch_size covering every sample) needs more than the budget.
+  sg::model::RenderOptions whole = s.options;
+  whole.max_batch_size = 16 * 16 * whole.num_steps;
+  CHECK(view_memory(whole, 16).tile_rays == 256);
+  const double budget = (m.total() + view_memory_bytes(whole, 16)) / 2;
+  REQUIRE(view_memory_bytes(whole, 16) > budget);
+  RenderSettings untiled = s;
+  untiled.options = whole;
+  CHECK_THROWS_AS(validate(untiled, 16, budget), sg::ConfigError);
+  validate(s, 16, budget);  // accepted: rendered in tiles
+  const fs::path out = tmp_dir("render-tiled");
+  s.relight = true;  // no prior: the relight sweep's lights, all with ambient 0.17
+  render_seed(gen, sg::model::LightPrior{}, s, 0, out.string());
+  const auto rgb = png(out / "seed00000" / "yaw0_light0_rgb.png");
+  REQUIRE(rgb.width == 16);
+  const double ka = 0.17 / 2 + 0.5;
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x)
+      CHECK(int(rgb.px(x, y)[1]) == int(q(ka / (1 + std::exp(-1.0)))));
+}
+
+TEST_CASE("settings that cannot render are refused with what to change") {
+  RenderSettings s = small_settings(0);
+  CHECK_THROWS_WITH_AS(validate(s, 16, 1e9), doctest::Contains("image_size must be >= 1"), sg::ConfigError);
+  s = small_settings(8);
+  s.options.num_steps = 1;
+  CHECK_THROWS_WITH_AS(validate(s, 16, 1e9), doctest::Contains("num_steps must be >= 2"), sg::ConfigError);
+  s = small_settings(8);
+  s.options.max_batch_size = 0;
+  CHECK_THROWS_AS(validate(s, 16, 1e9), sg::ConfigError);
+  // Tiles bound the per-sample buffers, not the per-pixel maps and draws of a huge image.
+  s = small_settings(100000);
+  CHECK_THROWS_WITH_AS(validate(s, 256, 8e9), doctest::Contains("per-pixel"), sg::ConfigError);
+  CHECK_THROWS_WITH_AS(validate(s, 256, 8e9), doctest::Contains("budget"), sg::ConfigError);
+  // A 1024 px view at the default chunk fits a few GB: its tiles are ~2000 rays.
+  s = small_settings(1024);
+  s.options.num_steps = 24;
+  validate(s, 256, 4e9);
+  CHECK(view_memory(s.options, 256).tile_rays == 6250);  // lcm(24, 50000) points: 3 chunks
+  // A SIREN chunk too big for the budget names max_batch_size.
+  s.options.max_batch_size = 5000000;
+  CHECK_THROWS_WITH_AS(validate(s, 256, 4e9), doctest::Contains("max_batch_size"), sg::ConfigError);
+}
