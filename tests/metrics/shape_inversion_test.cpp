@@ -3,7 +3,11 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
+#include <array>
+#include <string>
+
 #include "core/error.h"
+#include "metrics/shape_accuracy.h"
 #include "model/draws.h"
 
 using namespace sg;
@@ -30,40 +34,89 @@ model::RenderOptions tiny_render() {
   return o;
 }
 
-}  // namespace
-
-TEST_CASE("inversion fits a tiny generator image under the known pose and light, weights untouched") {
-  torch::manual_seed(3);
+// A tiny generator whose image is a smooth function of z. At pi-GAN's initialisation it is not:
+// the codes enter the SIREN as 15 f + 30 and, shaded by the unit normals of a near-constant
+// density, an offset of 0.05 per latent dimension already costs an MSE of 0.05, and the
+// inversion (Adam or L-BFGS alike; the gradients agree with finite differences) stalls in the
+// nearest local minimum. Scaling the mapping network's last layer by 0.1 (codes closer to the
+// mean, as a trained generator's are) makes the fit well posed near the truth.
+model::Generator smooth_generator(uint64_t seed) {
+  torch::manual_seed(seed);
   model::Generator g(tiny_config(true));
   g->eval();
+  torch::NoGradGuard ng;
+  g->siren->mapping_network->network[6]->as<torch::nn::Linear>()->weight.mul_(0.1);
+  return g;
+}
+
+struct Known {
+  at::Tensor z, pose, light, rgb, depth, normal, mask;
+};
+
+// Two images rendered from known latents under known poses and lights, with their depth and
+// normals from the same staged forward the inversion ends with.
+Known known_images(model::GeneratorImpl& g, const model::RenderOptions& opt, uint64_t seed) {
+  Known k;
+  k.z = torch::randn({2, 8}) * 0.8;
+  k.pose = torch::tensor({{1.50f, 1.62f}, {1.66f, 1.45f}});
+  k.light = torch::tensor({{-0.1f, 0.3f, 0.2f, -0.1f}, {0.0f, 0.2f, -0.3f, 0.1f}});
+  model::Draws d = model::seeded_draws(seed);
+  k.rgb = g.forward(k.z, k.light, opt, d, k.pose).rgb.detach();
+  torch::NoGradGuard ng;
+  auto [f, p] = g.siren->mapping_network->forward(k.z);
+  model::Draws d2 = model::seeded_draws(seed);
+  model::RenderOptions o = opt;
+  o.rt_normal = true;
+  model::GeneratorOutput t = g.staged_forward_with_codes(f, p, k.light, o, d2, k.pose);
+  k.depth = t.depth;
+  k.normal = t.normal.permute({0, 2, 3, 1}).contiguous();
+  k.mask = t.weights.sum({2, 3}).reshape({2, 8, 8}) > 0.5;  // pixels with a surface
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("inversion from near a known latent matches its image, depth and normals; 0 steps do not") {
+  model::Generator g = smooth_generator(3);
   const model::RenderOptions opt = tiny_render();
-    const at::Tensor z_true = torch::randn({2, 8}) * 0.8;
-  const at::Tensor pose = torch::tensor({{1.50f, 1.62f}, {1.66f, 1.45f}});
-  const at::Tensor light = torch::tensor({{-0.1f, 0.3f, 0.2f, -0.1f}, {0.0f, 0.2f, -0.3f, 0.1f}});
-  at::Tensor target;
-  {
-    model::Draws d = model::seeded_draws(11);
-    target = g->forward(z_true, light, opt, d, pose).rgb.detach();
-  }
+  const Known k = known_images(*g, opt, 11);
+  REQUIRE(k.mask.all().item<bool>());
   metrics::InversionOptions inv;
-  inv.steps = 100;
   inv.lr = 0.01;
-  // Started near the known latent. NOTE: recovery of z* itself is NOT achieved yet on a random
-  // SIREN (measured: loss 0.070 -> 0.039 but |z - z*| 0.75 -> 0.83; from z = 0, 1.27 -> 1.38):
-  // its image is rugged in z (frequencies 15 f + 30). Only the fit is asserted until that is
-  // understood.
-  const at::Tensor offset = torch::randn({2, 8}) * 0.15;
-  inv.init = z_true + offset;
   inv.seed = 11;  // the target's sample positions: what is left to find is z alone
-  const metrics::InversionResult r = metrics::invert_generator(*g, target, pose, light, opt, inv);
+  const at::Tensor offset = torch::randn({2, 8}) * 0.15;
+  inv.init = k.z + offset;
+
+  inv.steps = 0;
+  const metrics::InversionResult before = metrics::invert_generator(*g, k.rgb, k.pose, k.light, opt, inv);
+  inv.steps = 100;
+  const metrics::InversionResult r = metrics::invert_generator(*g, k.rgb, k.pose, k.light, opt, inv);
   REQUIRE(r.loss.size() == 100);
-  CHECK(r.loss.back() < 0.75 * r.loss.front());
+
+  auto report = [&](const metrics::InversionResult& x, const std::string& what) {
+    const double mse = torch::mse_loss(x.rgb, k.rgb).item<double>();
+    const double side = metrics::scale_invariant_depth_error(x.depth, k.depth, k.mask).max().item<double>();
+    const double mad = metrics::mean_angle_deviation(x.normal, k.normal, k.mask).max().item<double>();
+    MESSAGE(what, ": rgb mse ", mse, ", SIDE ", side, ", MAD ", mad, " deg");
+    return std::array<double, 3>{mse, side, mad};
+  };
+  const auto [mse0, side0, mad0] = report(before, "0 steps");
+  const auto [mse, side, mad] = report(r, "100 steps");
   const double start = offset.norm().item<double>();
-  const double end = (r.z - z_true).norm().item<double>();
-  MESSAGE("loss ", r.loss.front(), " -> ", r.loss.back(), ", |z - z*| ", start, " -> ", end);
-  // Depth and unit normals come back for every pixel, and the weights were left untouched.
+  const double end = (r.z - k.z).norm().item<double>();
+  MESSAGE("|z - z*| ", start, " -> ", end);
+  // Measured (seed 3, worse image of two): rgb mse 8.3e-3 -> 7.2e-5, MAD 18.5 -> 3.2 deg,
+  // SIDE 3.5e-5 -> 8.0e-6 (this generator's depth is nearly flat, so SIDE is small either way).
+  CHECK(mse < 5e-4);
+  CHECK(mad < 5.0);
+  CHECK(side < 1e-3);
+  // Without steps the same comparison fails: the test can tell a fit from no fit.
+  CHECK(mse0 > 10 * mse);
+  CHECK(mad0 > 2 * mad);
+  // The latent comes closer to the truth, but only part of the way (measured 0.75 -> 0.60): the
+  // image matches while some directions of z stay off, so the image does not pin all of z down.
+  CHECK(end < 0.9 * start);
   CHECK(r.depth.sizes().vec() == std::vector<int64_t>{2, 8, 8});
-  CHECK(r.normal.sizes().vec() == std::vector<int64_t>{2, 8, 8, 3});
   CHECK((r.normal.norm(2, -1) - 1).abs().max().item<double>() < 1e-3);
   for (const auto& p : g->parameters()) CHECK(p.requires_grad());
 }
