@@ -99,7 +99,7 @@ int run(const RunArgs& a) {
     log::info("{}: all {} stages done ({} ran now)", g.name, g.stages.size(), r.succeeded.size());
     return 0;
   }
-  if (r.failed.empty() && !r.preempted.empty()) {
+  if (r.failed.empty() && (!r.preempted.empty() || r.stopped)) {
     log::warn("{}: {} stage(s) preempted ({}) after saving their work{}; rerun to resume", g.name,
               r.preempted.size(), join(r.preempted, ", "),
               r.skipped.empty() ? "" : ", " + std::to_string(r.skipped.size()) + " not run yet (" + join(r.skipped, ", ") + ")");

@@ -6,9 +6,11 @@
 namespace sg {
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_count = 0;
 
 extern "C" void on_stop_signal(int signo) {
   if (g_signal == 0) g_signal = signo;
+  if (g_count < 1000) g_count = g_count + 1;
 }
 }  // namespace
 
@@ -22,9 +24,11 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_signal != 0; }
 int stop_signal() { return g_signal; }
-void request_stop(int signo) {
-  if (g_signal == 0) g_signal = signo;
+int stop_count() { return g_count; }
+void request_stop(int signo) { on_stop_signal(signo); }
+void clear_stop() {
+  g_signal = 0;
+  g_count = 0;
 }
-void clear_stop() { g_signal = 0; }
 
 }  // namespace sg

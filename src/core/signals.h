@@ -8,6 +8,7 @@ namespace sg {
 void install_stop_handlers();
 bool stop_requested();
 int stop_signal();  // the first signal received, 0 if none
+int stop_count();   // how many stop signals arrived (a second Ctrl-C means "now")
 void request_stop(int signo);  // for tests and for forwarding
 void clear_stop();
 

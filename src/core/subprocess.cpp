@@ -88,6 +88,18 @@ std::optional<ProcessExit> wait_any(bool block) {
   }
 }
 
+std::optional<ProcessExit> wait_any_polling(const std::function<void()>& tick, int poll_ms) {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid > 0) return decode(pid, status);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) return std::nullopt;  // ECHILD
+    tick();
+    ::usleep(static_cast<useconds_t>(poll_ms) * 1000);
+  }
+}
+
 ProcessExit wait_pid(int pid) {
   for (;;) {
     int status = 0;

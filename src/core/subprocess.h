@@ -3,6 +3,7 @@
 // process group (so a stage and everything it starts, e.g. mpirun's ranks, can be signalled
 // together) and get SIGTERM if the parent dies, so a kill -9 of the orchestrator does not leave
 // stages running unsupervised.
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,10 @@ struct ProcessExit {
 int spawn(const ProcessSpec& spec);  // returns the pid; IoError if it cannot start
 // Wait for any child; nullopt if none are left (or, with block=false, none has ended yet).
 std::optional<ProcessExit> wait_any(bool block = true);
+// Wait for any child, calling tick() about every poll_ms while none has ended (the local
+// executor reacts to a stop signal from there; a blocking waitpid would sleep through it, since
+// the stop handlers restart interrupted calls). nullopt once no child is left.
+std::optional<ProcessExit> wait_any_polling(const std::function<void()>& tick, int poll_ms = 50);
 ProcessExit wait_pid(int pid);
 // Send a signal to the child's whole process group.
 void signal_group(int pid, int signo);

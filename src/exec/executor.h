@@ -14,6 +14,7 @@ namespace sg::exec {
 struct ExecSummary {
   std::vector<std::string> succeeded, failed, skipped;  // skipped: an input failed or was preempted
   std::vector<std::string> preempted;  // exited 75 after saving their work: rerun to resume
+  bool stopped = false;  // a stop signal reached the executor: nothing new was started after it
   bool ok() const { return failed.empty() && skipped.empty() && preempted.empty(); }
 };
 

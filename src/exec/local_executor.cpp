@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/signals.h"
 #include "core/subprocess.h"
 #include "core/text.h"
 #include "exec/executor.h"
@@ -193,16 +195,44 @@ ExecSummary LocalExecutor::execute(const graph::JobGraph& g, const graph::Plan& 
               finished, total, total - finished);
   };
 
+  // Ctrl-C or SIGTERM (or SIGUSR1/2) to `run`: every running stage is asked to save its work
+  // and stop (SIGUSR1 to its process group: mpirun forwards it to the ranks, and training
+  // checkpoints at the end of its iteration), nothing new starts, and `run` waits for them and
+  // exits 75 like a preempted stage. A second signal kills them (SIGTERM to each group). Without
+  // this, the default action killed `run`, its children got SIGTERM from the kernel, and mpirun
+  // answered SIGTERM by killing the ranks within a second, mid-step: the work since the last
+  // checkpoint was lost.
+  install_stop_handlers();
+  int stops_forwarded = 0;
+  auto forward_stop = [&] {
+    const int count = stop_count();
+    if (count == stops_forwarded) return;
+    if (stops_forwarded == 0) {
+      log::warn("stop requested (signal {}): asking {} running process(es) to save their work and stop; "
+                "signal again to kill them", stop_signal(), running.size());
+      for (size_t i = 0; i < n; ++i)
+        if (st[i] == St::running && !sr[i].pending.empty()) {
+          sr[i].pending.clear();
+          ++sr[i].preempted;  // its unstarted tasks are left for the next run
+        }
+    }
+    const int signo = stops_forwarded == 0 ? SIGUSR1 : SIGTERM;
+    if (stops_forwarded > 0) log::warn("second stop signal: killing {} running process(es)", running.size());
+    for (const auto& [pid, r] : running) signal_group(pid, signo);
+    stops_forwarded = count;
+  };
+
   for (;;) {
-    for (size_t i = 0; i < n; ++i)
-      if (st[i] == St::waiting && ready(i)) open_stage(i);
+    if (!stop_requested())
+      for (size_t i = 0; i < n; ++i)
+        if (st[i] == St::waiting && ready(i)) open_stage(i);
     // Start processes in stage order while slots last.
     for (size_t i = 0; i < n; ++i)
-      while (st[i] == St::running && !sr[i].pending.empty() && slots_of(i) <= free_slots &&
-             sr[i].failed == 0 && sr[i].preempted == 0)
+      while (!stop_requested() && st[i] == St::running && !sr[i].pending.empty() &&
+             slots_of(i) <= free_slots && sr[i].failed == 0 && sr[i].preempted == 0)
         start(i);
     if (running.empty()) break;
-    auto e = wait_any(true);
+    auto e = wait_any_polling(forward_stop);
     if (!e) break;
     auto it = running.find(e->pid);
     if (it == running.end()) continue;  // not one of ours
@@ -216,9 +246,12 @@ ExecSummary LocalExecutor::execute(const graph::JobGraph& g, const graph::Plan& 
     const std::string log_path =
         r.task >= 0 ? graph::task_log_path(run_dir, s.name, r.task) : graph::stage_log_path(run_dir, s.name);
     log::event("stage_end", {{"stage", s.name}, {"task", r.task}, {"exit_code", e->code}, {"duration_s", secs}});
-    if (e->code == to_int(ExitCode::preempted)) {
+    // After a stop request, a process that ended on the signal was interrupted, not broken:
+    // its finished work (checkpoints, finished tasks) stands and the next run resumes it.
+    const bool stopped = stops_forwarded > 0 && e->code != 0;
+    if (e->code == to_int(ExitCode::preempted) || stopped) {
       ++stage_run.preempted;
-      record_exit(run_dir, s.name, r.task, e->code, "preempted");
+      record_exit(run_dir, s.name, r.task, to_int(ExitCode::preempted), "preempted");
     } else if (e->code != 0) {
       ++stage_run.failed;
       stage_run.exit_code = e->code;
@@ -245,8 +278,9 @@ ExecSummary LocalExecutor::execute(const graph::JobGraph& g, const graph::Plan& 
       close_stage(r.index, log_path);
     }
   }
+  summary.stopped = stop_requested();
   for (size_t i = 0; i < n; ++i)
-    if (st[i] == St::waiting) {  // unreachable unless the graph was inconsistent
+    if (st[i] == St::waiting) {  // after a stop request, or if the graph was inconsistent
       st[i] = St::skipped;
       summary.skipped.push_back(g.stages[i].name);
     }
