@@ -1,7 +1,6 @@
 // shadegan aggregate and the `aggregate` stage kind: the metrics of many runs (a sweep's, or
 // globs) into results tables: table.csv, table.md, table.json and table.html (report/).
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "app/command.h"
@@ -26,20 +25,6 @@ std::vector<sg::graph::ParamSpec> aggregate_params() {
       {"metrics", ParamType::string, "eval/metrics.json", "each run's metrics file, relative to the run; a glob (eval*/metrics.json) gives a row per matching stage"},
       {"sort_by", ParamType::string, "", "metric (or swept parameter) to sort rows by; '-name' for descending"},
   };
-}
-
-// The directory of the pipeline file a run was planned from: run.toml's first line names it
-// ("# Written by `shadegan run` from /path/jobs/x.toml:"). Falls back to the current directory.
-std::string pipeline_dir_of(const std::string& run_dir) {
-  std::ifstream in(run_dir + "/run.toml");
-  std::string line;
-  const std::string tag = " from ";
-  if (std::getline(in, line)) {
-    const auto at = line.find(tag);
-    if (at != std::string::npos && line.size() > at + tag.size() + 1 && line.back() == ':')
-      return fs::path(line.substr(at + tag.size(), line.size() - at - tag.size() - 1)).parent_path().string();
-  }
-  return fs::current_path().string();
 }
 
 void run_aggregate(const std::vector<std::string>& patterns, const std::string& base_dir,
@@ -73,7 +58,7 @@ const bool kind_registered = [] {
     std::string out = ctx.params.at("out").get<std::string>();
     if (out.empty()) out = (fs::path(ctx.run_dir).parent_path().parent_path() / "results" / name).string();
     // The stage's own copy is what its done marker tracks; `out` is where people look.
-    run_aggregate(patterns, pipeline_dir_of(ctx.run_dir), name, ctx.params.at("metrics").get<std::string>(),
+    run_aggregate(patterns, ctx.pipeline_dir, name, ctx.params.at("metrics").get<std::string>(),
                   ctx.params.at("sort_by").get<std::string>(), {out, ctx.stage_dir});
   };
   sg::graph::register_kind(std::move(k));

@@ -37,6 +37,8 @@ PreparedStage prepare_stage(const std::string& run_dir_in, const std::string& st
     p.ctx.inputs[dep.name] = graph::stage_dir(run_dir, dep.name);
   }
   p.ctx.run_dir = run_dir;
+  const std::string source = graph::snapshot_source(run_dir);
+  p.ctx.pipeline_dir = source.empty() ? fs::current_path().string() : fs::path(source).parent_path().string();
   p.ctx.stage_name = s.name;
   p.ctx.stage_dir = graph::stage_dir(run_dir, s.name);
   p.ctx.params = s.params;

@@ -25,6 +25,9 @@ struct ParamSpec {
 // Everything a stage's work function gets. Paths are absolute.
 struct StageContext {
   std::string run_dir;     // runs/<run>
+  // The directory of the pipeline file the run was planned from (snapshot_source), else the
+  // current directory: what relative names a kind resolves itself (aggregate's run globs) mean.
+  std::string pipeline_dir;
   std::string stage_name;
   std::string stage_dir;   // runs/<run>/<stage>: the stage writes its outputs here
   nlohmann::json params;   // resolved: every declared parameter, defaults filled in

@@ -1,6 +1,7 @@
 #include "graph/snapshot.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -37,10 +38,12 @@ std::string toml_value(const nlohmann::json& v) {
   throw Error(ExitCode::failed, "cannot write a null value to TOML");
 }
 
+// run.toml's first line; snapshot_source reads the path back from it.
+const std::string kSourcePrefix = "# Written by `shadegan run` from ";
+
 std::string snapshot_toml(const JobGraph& g) {
   std::string out;
-  out += "# Written by `shadegan run` from " +
-         std::filesystem::absolute(g.file).lexically_normal().string() + ":\n";
+  out += kSourcePrefix + std::filesystem::absolute(g.file).lexically_normal().string() + ":\n";
   out += "# the resolved pipeline this run was planned with (defaults filled, paths absolute).\n";
   out += "# Stages read it when they start; edit the pipeline file and rerun instead.\n\n";
   out += "[pipeline]\nname = " + nlohmann::json(g.name).dump() + "\nranks = " + std::to_string(g.ranks) + "\n";
@@ -63,6 +66,15 @@ bool write_snapshot(const std::string& run_dir, const JobGraph& g) {
   if (std::filesystem::exists(path, ec) && read_file(path) == text) return false;
   write_file_atomic(path, text);
   return true;
+}
+
+std::string snapshot_source(const std::string& run_dir) {
+  std::ifstream in(snapshot_path(run_dir));
+  std::string line;
+  if (!std::getline(in, line) || line.rfind(kSourcePrefix, 0) != 0 || line.size() <= kSourcePrefix.size() + 1 ||
+      line.back() != ':')
+    return "";
+  return line.substr(kSourcePrefix.size(), line.size() - kSourcePrefix.size() - 1);
 }
 
 JobGraph load_snapshot(const std::string& run_dir) {

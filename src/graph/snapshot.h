@@ -16,6 +16,9 @@ bool write_snapshot(const std::string& run_dir, const JobGraph& graph);
 // The graph of <run_dir>/run.toml; ConfigError when the directory holds no run.
 JobGraph load_snapshot(const std::string& run_dir);
 std::string snapshot_path(const std::string& run_dir);
+// The pipeline file <run_dir>/run.toml was written from, as its first line names it; "" when the
+// file or that line is missing.
+std::string snapshot_source(const std::string& run_dir);
 
 // A JSON value as TOML (scalars and arrays; floats always with a '.' or exponent so they read
 // back as floats).

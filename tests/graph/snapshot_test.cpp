@@ -37,4 +37,7 @@ TEST_CASE("run.toml rebuilds exactly the planned graph") {
   }
   CHECK(back.stages[4].ranks == 3);
   CHECK_THROWS_AS(sg::graph::load_snapshot(dir + "/nothing"), sg::ConfigError);
+  // The pipeline file it was planned from (relative run globs of aggregate resolve against it).
+  CHECK(sg::graph::snapshot_source(dir) == "/jobs/p.toml");
+  CHECK(sg::graph::snapshot_source(dir + "/nothing") == "");
 }
