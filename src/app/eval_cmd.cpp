@@ -4,18 +4,16 @@
 // rank; rank 0 writes <out>/metrics.json:
 //   {"metrics": {name: number}, "skipped": {name: reason}, "settings": {...}, "checkpoint": {...}}
 #include <filesystem>
-#include <memory>
 #include <thread>
 
 #include <torch/torch.h>
 
-#include "app/command.h"
+#include "app/kind_command.h"
 #include "config/curriculum.h"
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
 #include "core/signals.h"
-#include "data/light_prior.h"
 #include "data/synth.h"
 #include "graph/kind.h"
 #include "metrics/evaluation.h"
@@ -23,8 +21,8 @@
 #include "mpi/mpi.h"
 #include "train/checkpoint_layout.h"
 #include "train/generator_load.h"
+#include "train/light_source.h"
 #include "train/model_setup.h"
-#include "weights/state_dict.h"
 
 namespace {
 
@@ -70,21 +68,8 @@ std::string input_with(const std::map<std::string, std::string>& inputs, const s
   return "";
 }
 
-sg::model::LightPrior light_prior_from(const std::string& path) {
-  if (fs::path(path).extension() == ".toml") {
-    const sg::data::LightPrior p = sg::data::read_light_prior_toml(path);
-    at::Tensor mean = torch::tensor(std::vector<double>(p.mean.begin(), p.mean.end())).to(torch::kFloat);
-    at::Tensor cov = torch::tensor(std::vector<double>(p.cov.begin(), p.cov.end())).reshape({4, 4}).to(torch::kFloat);
-    return sg::model::make_light_prior(mean, cov, path);
-  }
-  const sg::weights::StateDict sd = sg::weights::read_state_dict(path);
-  const at::Tensor* mean = sg::weights::find_tensor(sd, "mean");
-  const at::Tensor* cov = sg::weights::find_tensor(sd, "cov");
-  if (!mean || !cov) throw sg::FormatError(path + ": expected a light prior {mean, cov}");
-  return sg::model::make_light_prior(*mean, *cov, path);
-}
-
-void run_eval(const json& p, const std::map<std::string, std::string>& inputs, const std::string& out_dir) {
+void run_eval(const json& p, const std::map<std::string, std::string>& inputs, const std::string& out_dir,
+              int /*task: eval does not fan out*/) {
   sg::mpi::init();
   sg::log::set_rank(sg::mpi::rank(), sg::mpi::size());
   sg::install_stop_handlers();
@@ -118,16 +103,12 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   render.delta = p.at("delta").get<double>();
   render.nerf_noise = 0;
 
+  // A shading generator's fakes are lit from the prior training used, found the same way.
   std::optional<sg::model::LightPrior> prior;
-  std::string prior_path = p.at("light_prior").get<std::string>();
-  if (loaded.curriculum.globals.shading) {
-    if (prior_path.empty()) prior_path = loaded.curriculum.globals.mvn_path;
-    if (prior_path.empty() && !synth_dir.empty()) prior_path = synth_dir + "/light_prior.toml";
-    if (prior_path.empty())
-      throw sg::ConfigError("eval: a shading generator needs a light prior: give `light_prior`, set the "
-                            "curriculum's mvn_path, or run after the synth stage");
-    prior = light_prior_from(prior_path);
-  }
+  std::string prior_path;
+  if (loaded.curriculum.globals.shading)
+    prior = sg::train::find_light_prior(loaded.curriculum.globals, p.at("light_prior").get<std::string>(), synth_dir,
+                                        &prior_path);
 
   sg::metrics::EvalOptions o;
   o.metrics = sg::metrics::parse_metric_selection(p.at("metrics").get<std::string>());
@@ -183,56 +164,17 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   for (const auto& [k, v] : r.skipped.items()) sg::log::info("  {} skipped: {}", k, v.get<std::string>());
 }
 
-const bool kind_registered = [] {
-  sg::graph::KindSpec k;
-  k.name = "eval";
-  k.version = 1;
-  k.help = "FID / KID / IS against the real shards and shape accuracy by inversion, into eval/metrics.json";
-  k.params = eval_params();
-  k.mpi = true;
-  k.run = [](const sg::graph::StageContext& ctx) { run_eval(ctx.params, ctx.inputs, ctx.stage_dir); };
-  sg::graph::register_kind(std::move(k));
-  return true;
+const bool registered = [] {
+  sg::app::KindCommand c;
+  c.kind.name = "eval";
+  c.kind.version = 1;
+  c.kind.help = "FID / KID / IS against the real shards and shape accuracy by inversion, into eval/metrics.json";
+  c.kind.params = eval_params();
+  c.kind.mpi = true;
+  c.command_help = "FID/KID/IS and shape accuracy of a trained generator (writes <out>/metrics.json)";
+  c.out_help = "Output directory (metrics.json)";
+  c.work = run_eval;
+  return sg::app::register_kind_command(std::move(c));
 }();
-
-// Every parameter is also a --dashed-name option of the subcommand, parsed by its type.
-json parse_typed(const sg::graph::ParamSpec& s, const std::string& text) {
-  try {
-    switch (s.type) {
-      case ParamType::integer: return std::stoll(text);
-      case ParamType::number: return std::stod(text);
-      case ParamType::boolean:
-        if (text == "true" || text == "1") return true;
-        if (text == "false" || text == "0") return false;
-        break;
-      case ParamType::path: return text.empty() ? text : fs::absolute(text).lexically_normal().string();
-      default: return text;
-    }
-  } catch (const std::exception&) {
-  }
-  throw sg::ConfigError("--" + s.name + ": '" + text + "' is not a valid value");
-}
-
-const bool registered = sg::app::register_command(
-    {"eval", "FID/KID/IS and shape accuracy of a trained generator (writes <out>/metrics.json)",
-     [](CLI::App& sub) -> sg::app::Runner {
-       auto out = std::make_shared<std::string>();
-       auto values = std::make_shared<std::map<std::string, std::string>>();
-       sub.add_option("-o,--out", *out, "Output directory (metrics.json)")->required();
-       for (const auto& s : eval_params()) {
-         std::string flag = "--" + s.name;
-         for (auto& c : flag) if (c == '_') c = '-';
-         sub.add_option(flag, (*values)[s.name], s.help);
-       }
-       return [=] {
-         json p;
-         for (const auto& s : eval_params()) {
-           const std::string& v = values->at(s.name);
-           p[s.name] = v.empty() ? s.default_value : parse_typed(s, v);
-         }
-         run_eval(p, {}, fs::absolute(*out).string());
-         return 0;
-       };
-     }});
 
 }  // namespace

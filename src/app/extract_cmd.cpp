@@ -1,25 +1,19 @@
 // shadegan extract: extract_shapes.py (spec §9) from a checkpoint: per seed the SIREN's density
 // on an N^3 grid (batched, no normals), its iso-surface as a binary PLY in world units, and on
 // request the raw grid as .mrc. Also the `extract` stage kind, fanned out over seed chunks.
-#include <filesystem>
-#include <fmt/format.h>
 
-#include "app/command.h"
 #include "app/inference_input.h"
+#include "app/kind_command.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/json_file.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "graph/kind.h"
-#include "render/seed_list.h"
 #include "shape/extract_seed.h"
 
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 std::vector<sg::graph::ParamSpec> extract_params() {
   using sg::graph::ParamType;
@@ -41,9 +35,7 @@ std::vector<sg::graph::ParamSpec> extract_params() {
 
 void run_extract(const json& params, const std::map<std::string, std::string>& inputs, const std::string& out_dir,
                  int task) {
-  const std::vector<int64_t> all = sg::render::parse_seeds(params.at("seeds").get<std::string>());
-  const std::vector<int64_t> seeds =
-      sg::render::seeds_of_task(all, params.at("seeds_per_task").get<int64_t>(), task);
+  const sg::app::TaskSeeds seeds = sg::app::task_seeds(params, task);
   sg::shape::ExtractSettings s;
   s.grid.resolution = params.at("voxel_resolution").get<int64_t>();
   s.grid.cube_size = params.at("cube_size").get<double>();
@@ -66,53 +58,18 @@ void run_extract(const json& params, const std::map<std::string, std::string>& i
                    {"grid_format", format},              {"version", 1}};
   s.key = sg::hash_bytes(settings.dump());
   sg::create_dirs(out_dir);
-  sg::log::info("extract: {} seed(s) of {} from {} (step {}): {}^3 grid over {} units, threshold {}", seeds.size(),
-                all.size(), in.checkpoint, in.loaded.step, s.grid.resolution, s.grid.cube_size, s.sigma_threshold);
-  int skipped = 0;
-  for (int64_t seed : seeds) {
-    if (!sg::shape::finished_seed(out_dir, seed, s.key).is_null()) {
-      ++skipped;
-      continue;
-    }
-    sg::shape::extract_seed(in.loaded.generator, s, seed, out_dir);
-  }
-  if (skipped) sg::log::info("extract: {} seed(s) already done with these settings, skipped", skipped);
-  settings["seeds"] = all;
+  sg::log::info("extract: {} seed(s) of {} from {} (step {}): {}^3 grid over {} units, threshold {}", seeds.mine.size(),
+                seeds.all.size(), in.checkpoint, in.loaded.step, s.grid.resolution, s.grid.cube_size, s.sigma_threshold);
+  sg::app::for_each_unfinished_seed(
+      "extract", seeds.mine, [&](int64_t seed) { return !sg::shape::finished_seed(out_dir, seed, s.key).is_null(); },
+      [&](int64_t seed) { sg::shape::extract_seed(in.loaded.generator, s, seed, out_dir); });
+  settings["seeds"] = seeds.all;
   settings["checkpoint"] = in.checkpoint;
-  sg::write_json_atomic((fs::path(out_dir) / (task < 0 ? std::string("extract.json")
-                                                       : fmt::format("extract-task{:04d}.json", task)))
-                            .string(),
-                        settings);
+  sg::app::write_seed_summary(out_dir, "extract", task, settings);
 }
 
-const bool kind_registered = [] {
-  sg::graph::KindSpec k;
-  k.name = "extract";
-  k.version = 1;
-  k.help = "Meshes (binary PLY, world units) of each seed's density iso-surface, optionally the raw grid";
-  k.params = extract_params();
-  k.run = [](const sg::graph::StageContext& ctx) { run_extract(ctx.params, ctx.inputs, ctx.stage_dir, ctx.task_index); };
-  k.task_count = [](const json& params) {
-    return sg::render::task_count(sg::render::parse_seeds(params.at("seeds").get<std::string>()).size(),
-                                  params.at("seeds_per_task").get<int64_t>());
-  };
-  sg::graph::register_kind(std::move(k));
-  return true;
-}();
-
-const bool registered = sg::app::register_command(
-    {"extract", "Extract meshes of seeds of a checkpoint: density grid -> iso-surface -> binary PLY",
-     [](CLI::App& sub) -> sg::app::Runner {
-       auto out = std::make_shared<std::string>();
-       auto task = std::make_shared<int>(-1);
-       sub.add_option("-o,--out", *out, "Output directory")->required();
-       sub.add_option("--task", *task, "Only this chunk of seeds_per_task seeds (-1: all)");
-       const auto specs = extract_params();
-       auto given = sg::app::add_param_options(sub, specs);
-       return [=] {
-         run_extract(sg::app::params_from_options(*given, specs), {}, fs::absolute(*out).string(), *task);
-         return 0;
-       };
-     }});
+const bool registered = sg::app::register_kind_command(sg::app::seed_kind(
+    "extract", "Meshes (binary PLY, world units) of each seed's density iso-surface, optionally the raw grid",
+    "Extract meshes of seeds of a checkpoint: density grid -> iso-surface -> binary PLY", extract_params(), run_extract));
 
 }  // namespace

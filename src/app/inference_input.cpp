@@ -1,12 +1,16 @@
 #include "app/inference_input.h"
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 
 #include "config/curriculum.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/json_file.h"
+#include "core/log.h"
 #include "core/text.h"
+#include "render/seed_list.h"
 #include "train/checkpoint_layout.h"
 #include "train/light_source.h"
 
@@ -89,49 +93,47 @@ double memory_budget(double max_gb) {
   return budget;
 }
 
-std::shared_ptr<ParamOptions> add_param_options(CLI::App& sub, const std::vector<graph::ParamSpec>& specs) {
-  auto given = std::make_shared<ParamOptions>();
-  for (const auto& spec : specs) {
-    std::string flag = "--" + spec.name;
-    for (char& c : flag) c = c == '_' ? '-' : c;
-    if (spec.type == graph::ParamType::boolean) {
-      given->flags[spec.name] = spec.default_value.get<bool>();
-      sub.add_flag(flag + ",!--no-" + flag.substr(2), given->flags[spec.name], spec.help);
-      continue;
-    }
-    const std::string def = spec.default_value.is_string() ? spec.default_value.get<std::string>()
-                                                           : spec.default_value.dump();
-    sub.add_option(flag, given->values[spec.name], spec.help + (def.empty() ? "" : " [default: " + def + "]"))
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later option overrides
-  }
-  return given;
+KindCommand seed_kind(std::string name, std::string kind_help, std::string command_help,
+                      std::vector<graph::ParamSpec> params, KindWork work) {
+  KindCommand c;
+  c.kind.name = std::move(name);
+  c.kind.version = 1;
+  c.kind.help = std::move(kind_help);
+  c.kind.params = std::move(params);
+  c.kind.task_count = [](const json& p) {
+    return render::task_count(render::parse_seeds(p.at("seeds").get<std::string>()).size(),
+                              p.at("seeds_per_task").get<int64_t>());
+  };
+  c.command_help = std::move(command_help);
+  c.task_help = "Only this chunk of seeds_per_task seeds (-1: all)";
+  c.work = std::move(work);
+  return c;
 }
 
-json params_from_options(const ParamOptions& given, const std::vector<graph::ParamSpec>& specs) {
-  using graph::ParamType;
-  json j;
-  for (const auto& spec : specs) {
-    if (spec.type == ParamType::boolean) {
-      j[spec.name] = given.flags.at(spec.name);
+TaskSeeds task_seeds(const json& params, int task) {
+  TaskSeeds s;
+  s.all = render::parse_seeds(params.at("seeds").get<std::string>());
+  s.mine = render::seeds_of_task(s.all, params.at("seeds_per_task").get<int64_t>(), task);
+  return s;
+}
+
+void for_each_unfinished_seed(const std::string& kind, const std::vector<int64_t>& seeds,
+                              const std::function<bool(int64_t)>& finished,
+                              const std::function<void(int64_t)>& work) {
+  int skipped = 0;
+  for (int64_t seed : seeds) {
+    if (finished(seed)) {
+      ++skipped;
       continue;
     }
-    const std::string& v = given.values.at(spec.name);
-    if (v.empty()) {
-      j[spec.name] = spec.default_value;
-      continue;
-    }
-    try {
-      size_t used = 0;
-      if (spec.type == ParamType::integer) j[spec.name] = std::stoll(v, &used);
-      else if (spec.type == ParamType::number) j[spec.name] = std::stod(v, &used);
-      else if (spec.type == ParamType::path) j[spec.name] = fs::absolute(v).lexically_normal().string(), used = v.size();
-      else j[spec.name] = v, used = v.size();
-      if (used != v.size()) throw std::invalid_argument(v);
-    } catch (const std::logic_error&) {
-      throw ConfigError("--" + spec.name + ": expected a number, got '" + v + "'");
-    }
+    work(seed);
   }
-  return j;
+  if (skipped) log::info("{}: {} seed(s) already done with these settings, skipped", kind, skipped);
+}
+
+void write_seed_summary(const std::string& out_dir, const std::string& kind, int task, const json& settings) {
+  const std::string name = task < 0 ? kind + ".json" : fmt::format("{}-task{:04d}.json", kind, task);
+  write_json_atomic((fs::path(out_dir) / name).string(), settings);
 }
 
 }  // namespace sg::app

@@ -1,15 +1,16 @@
 #pragma once
 // What the render and extract commands (and stage kinds) share: which generator to load (a
-// `checkpoint` parameter, or the train stage among a stage's inputs), its light prior, the key
-// that says which weights and settings a seed's outputs came from, the memory budget, and
-// kind parameters as command-line options.
-#include <CLI/CLI.hpp>
+// `checkpoint` parameter, or the train stage among a stage's inputs), its light prior, the
+// memory budget, and their work seed by seed: fan-out over chunks of seeds, skipping seeds
+// already done with the same settings, and the summary each task writes.
+#include <cstdint>
+#include <functional>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "app/kind_command.h"
 #include "graph/kind.h"
 #include "model/shading.h"
 #include "train/generator_load.h"
@@ -40,12 +41,27 @@ model::LightPrior find_prior(const nlohmann::json& params, const InferenceInput&
 // min(max_gb, MemAvailable) in bytes.
 double memory_budget(double max_gb);
 
-// Every kind parameter as a --option (underscores become dashes); booleans are flags.
-struct ParamOptions {
-  std::map<std::string, std::string> values;
-  std::map<std::string, bool> flags;
+// The declaration of a kind that works seed by seed (render, extract): fanned out over chunks of
+// params["seeds_per_task"] of params["seeds"], the command's --task choosing one chunk.
+KindCommand seed_kind(std::string name, std::string kind_help, std::string command_help,
+                      std::vector<graph::ParamSpec> params, KindWork work);
+
+// params["seeds"], and the chunk of them task `task` works on (every seed for task < 0).
+struct TaskSeeds {
+  std::vector<int64_t> all;
+  std::vector<int64_t> mine;
 };
-std::shared_ptr<ParamOptions> add_param_options(CLI::App& sub, const std::vector<graph::ParamSpec>& specs);
-nlohmann::json params_from_options(const ParamOptions& given, const std::vector<graph::ParamSpec>& specs);
+TaskSeeds task_seeds(const nlohmann::json& params, int task);
+
+// `work` on each seed `finished` does not report done with the current settings (a rerun
+// resumes where it stopped); logs, under `kind`, how many were skipped.
+void for_each_unfinished_seed(const std::string& kind, const std::vector<int64_t>& seeds,
+                              const std::function<bool(int64_t)>& finished,
+                              const std::function<void(int64_t)>& work);
+
+// <out_dir>/<kind>.json (task < 0: every seed) or <kind>-task<NNNN>.json: the settings and seeds
+// a task ran with, one file per task so concurrent tasks never write the same file.
+void write_seed_summary(const std::string& out_dir, const std::string& kind, int task,
+                        const nlohmann::json& settings);
 
 }  // namespace sg::app

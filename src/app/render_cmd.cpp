@@ -1,25 +1,19 @@
 // shadegan render: render.py (spec §8) from a checkpoint: per seed a yaw sweep x light sweep of
 // images with albedo, depth, normal and shading maps, a contact sheet and a GIF of the rotation.
 // Also the `render` stage kind, which fans out over chunks of seeds (seeds_per_task).
-#include <filesystem>
-#include <fmt/format.h>
 
-#include "app/command.h"
 #include "app/inference_input.h"
+#include "app/kind_command.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/json_file.h"
 #include "core/log.h"
-#include "graph/kind.h"
 #include "render/render_seed.h"
-#include "render/seed_list.h"
 #include "train/model_setup.h"
 
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 std::vector<sg::graph::ParamSpec> render_params() {
   using sg::graph::ParamType;
@@ -45,9 +39,7 @@ std::vector<sg::graph::ParamSpec> render_params() {
 // before the first pixel.
 void run_render(const json& params, const std::map<std::string, std::string>& inputs, const std::string& out_dir,
                 int task) {
-  const std::vector<int64_t> all = sg::render::parse_seeds(params.at("seeds").get<std::string>());
-  const int64_t per_task = params.at("seeds_per_task").get<int64_t>();
-  const std::vector<int64_t> seeds = sg::render::seeds_of_task(all, per_task, task);
+  const sg::app::TaskSeeds seeds = sg::app::task_seeds(params, task);
   if (params.at("image_size").get<int64_t>() < 1)
     throw sg::ConfigError("image_size must be >= 1, got " + std::to_string(params.at("image_size").get<int64_t>()));
 
@@ -98,54 +90,19 @@ void run_render(const json& params, const std::map<std::string, std::string>& in
   s.key = sg::hash_bytes(settings.dump());
   sg::create_dirs(out_dir);
   sg::log::info("render: {} seed(s) of {} from {} (step {}, {} weights): {} px, {} steps, delta {}, psi {}",
-                seeds.size(), all.size(), in.checkpoint, in.loaded.step, params.at("weights").get<std::string>(),
+                seeds.mine.size(), seeds.all.size(), in.checkpoint, in.loaded.step, params.at("weights").get<std::string>(),
                 s.options.img_size, s.options.num_steps, s.options.delta, s.options.psi);
-  int skipped = 0;
-  for (int64_t seed : seeds) {
-    if (!sg::render::finished_seed(out_dir, seed, s.key).is_null()) {
-      ++skipped;
-      continue;
-    }
-    sg::render::render_seed(in.loaded.generator, prior, s, seed, out_dir);
-  }
-  if (skipped) sg::log::info("render: {} seed(s) already done with these settings, skipped", skipped);
-  settings["seeds"] = all;
+  sg::app::for_each_unfinished_seed(
+      "render", seeds.mine, [&](int64_t seed) { return !sg::render::finished_seed(out_dir, seed, s.key).is_null(); },
+      [&](int64_t seed) { sg::render::render_seed(in.loaded.generator, prior, s, seed, out_dir); });
+  settings["seeds"] = seeds.all;
   settings["checkpoint"] = in.checkpoint;
   settings["light_prior_file"] = prior_file;
-  sg::write_json_atomic((fs::path(out_dir) / (task < 0 ? std::string("render.json")
-                                                       : fmt::format("render-task{:04d}.json", task)))
-                            .string(),
-                        settings);
+  sg::app::write_seed_summary(out_dir, "render", task, settings);
 }
 
-const bool kind_registered = [] {
-  sg::graph::KindSpec k;
-  k.name = "render";
-  k.version = 1;
-  k.help = "Images of each seed over a yaw and light sweep, with depth/normal/albedo maps, sheet and GIF";
-  k.params = render_params();
-  k.run = [](const sg::graph::StageContext& ctx) { run_render(ctx.params, ctx.inputs, ctx.stage_dir, ctx.task_index); };
-  k.task_count = [](const json& params) {
-    return sg::render::task_count(sg::render::parse_seeds(params.at("seeds").get<std::string>()).size(),
-                                  params.at("seeds_per_task").get<int64_t>());
-  };
-  sg::graph::register_kind(std::move(k));
-  return true;
-}();
-
-const bool registered = sg::app::register_command(
-    {"render", "Render seeds of a checkpoint: yaw x light sweeps, depth/normal/albedo maps, sheet, GIF",
-     [](CLI::App& sub) -> sg::app::Runner {
-       auto out = std::make_shared<std::string>();
-       auto task = std::make_shared<int>(-1);
-       sub.add_option("-o,--out", *out, "Output directory")->required();
-       sub.add_option("--task", *task, "Only this chunk of seeds_per_task seeds (-1: all)");
-       const auto specs = render_params();
-       auto given = sg::app::add_param_options(sub, specs);
-       return [=] {
-         run_render(sg::app::params_from_options(*given, specs), {}, fs::absolute(*out).string(), *task);
-         return 0;
-       };
-     }});
+const bool registered = sg::app::register_kind_command(sg::app::seed_kind(
+    "render", "Images of each seed over a yaw and light sweep, with depth/normal/albedo maps, sheet and GIF",
+    "Render seeds of a checkpoint: yaw x light sweeps, depth/normal/albedo maps, sheet, GIF", render_params(), run_render));
 
 }  // namespace

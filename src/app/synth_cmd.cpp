@@ -8,16 +8,14 @@
 
 #include <cmath>
 #include <filesystem>
-#include <memory>
 
-#include "app/command.h"
+#include "app/kind_command.h"
 #include "config/curriculum.h"
 #include "core/atomic_file.h"
 #include "core/log.h"
 #include "data/light_prior.h"
 #include "data/synth.h"
 #include "data/synth_export.h"
-#include "graph/kind.h"
 #include "mpi/mpi.h"
 
 namespace {
@@ -121,67 +119,18 @@ void run_synth(const json& params, const std::string& out_dir) {
   }
 }
 
-const bool kind_registered = [] {
-  sg::graph::KindSpec k;
-  k.name = "synth";
-  k.version = 1;
-  k.help = "Define the built-in synthetic dataset (synth.toml, light prior, preview; optionally export images)";
-  k.params = synth_params();
-  k.mpi = true;  // image export is split over ranks
-  k.run = [](const sg::graph::StageContext& ctx) { run_synth(ctx.params, ctx.stage_dir); };
-  sg::graph::register_kind(std::move(k));
-  return true;
+const bool registered = [] {
+  sg::app::KindCommand c;
+  c.kind.name = "synth";
+  c.kind.version = 1;
+  c.kind.help = "Define the built-in synthetic dataset (synth.toml, light prior, preview; optionally export images)";
+  c.kind.params = synth_params();
+  c.kind.mpi = true;  // image export is split over ranks
+  c.command_help = "Define the built-in synthetic dataset: synth.toml, light prior (.toml, .pth), preview";
+  c.work = [](const json& params, const std::map<std::string, std::string>&, const std::string& out_dir, int) {
+    run_synth(params, out_dir);
+  };
+  return sg::app::register_kind_command(std::move(c));
 }();
-
-// Every kind parameter is also a command-line option (--ray-start for ray_start), so the
-// command and the stage take exactly the same inputs.
-std::shared_ptr<std::map<std::string, std::string>> add_param_options(
-    CLI::App& sub, const std::vector<sg::graph::ParamSpec>& specs) {
-  auto given = std::make_shared<std::map<std::string, std::string>>();
-  for (const auto& spec : specs) {
-    std::string flag = "--" + spec.name;
-    for (char& c : flag) c = c == '_' ? '-' : c;
-    const std::string def = spec.default_value.is_string() ? spec.default_value.get<std::string>()
-                                                           : spec.default_value.dump();
-    sub.add_option(flag, (*given)[spec.name], spec.help + (def.empty() ? "" : " [default: " + def + "]"));
-  }
-  return given;
-}
-
-json params_from_options(const std::map<std::string, std::string>& given,
-                         const std::vector<sg::graph::ParamSpec>& specs) {
-  using sg::graph::ParamType;
-  json j;
-  for (const auto& spec : specs) {
-    const std::string& v = given.at(spec.name);
-    if (v.empty()) {
-      j[spec.name] = spec.default_value;
-      continue;
-    }
-    try {
-      if (spec.type == ParamType::integer) j[spec.name] = std::stoll(v);
-      else if (spec.type == ParamType::number) j[spec.name] = std::stod(v);
-      else if (spec.type == ParamType::boolean) j[spec.name] = v == "true" || v == "1";
-      else if (spec.type == ParamType::path) j[spec.name] = fs::absolute(v).lexically_normal().string();
-      else j[spec.name] = v;
-    } catch (const std::logic_error&) {
-      throw sg::ConfigError("--" + spec.name + ": expected a number, got '" + v + "'");
-    }
-  }
-  return j;
-}
-
-const bool registered = sg::app::register_command(
-    {"synth", "Define the built-in synthetic dataset: synth.toml, light prior (.toml, .pth), preview",
-     [](CLI::App& sub) -> sg::app::Runner {
-       auto out = std::make_shared<std::string>();
-       sub.add_option("-o,--out", *out, "Output directory")->required();
-       const auto specs = synth_params();
-       auto given = add_param_options(sub, specs);
-       return [=] {
-         run_synth(params_from_options(*given, specs), *out);
-         return 0;
-       };
-     }});
 
 }  // namespace

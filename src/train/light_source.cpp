@@ -41,7 +41,7 @@ model::LightPrior find_light_prior(const config::Globals& g, const std::string& 
   if (path.empty()) path = g.mvn_path;
   if (path.empty() && !synth_dir.empty()) path = (fs::path(synth_dir) / "light_prior.pth").string();
   if (path.empty())
-    throw ConfigError("train: no light prior: pass light_prior (a {mean, cov} .pth or .toml), set the "
+    throw ConfigError("no light prior: pass light_prior (a {mean, cov} .pth or .toml), set the "
                       "curriculum's mvn_path, or run after a synth stage (its light_prior.pth)");
   if (chosen) *chosen = path;
   return read_light_prior(path);
