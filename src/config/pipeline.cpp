@@ -10,24 +10,6 @@
 
 namespace sg::config {
 
-static nlohmann::json to_json(const std::string& file, const toml::node& n, const std::string& key) {
-  if (auto v = n.value_exact<std::string>()) return *v;
-  if (auto v = n.value_exact<int64_t>()) return *v;
-  if (auto v = n.value_exact<double>()) return *v;
-  if (auto v = n.value_exact<bool>()) return *v;
-  if (const toml::array* a = n.as_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : *a) out.push_back(to_json(file, e, key));
-    return out;
-  }
-  if (const toml::table* t = n.as_table()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& [k, v] : *t) out[std::string(k.str())] = to_json(file, v, key + "." + std::string(k.str()));
-    return out;
-  }
-  fail_at(file, n, key, "dates and times are not supported as parameters; use a string");
-}
-
 static bool valid_stage_name(const std::string& s) {
   if (s.empty() || s == "state" || s == "logs") return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -77,7 +59,7 @@ static StageDecl parse_stage(const std::string& file, const toml::table& t, size
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
     if (key == "name" || key == "kind" || key == "after" || key == "ranks") continue;
-    s.params[key] = ParamValue{to_json(file, v, s.name + "." + key), where(file, v)};
+    s.params[key] = ParamValue{toml_to_json(file, v, s.name + "." + key, /*tables=*/true), where(file, v)};
   }
   return s;
 }
@@ -98,7 +80,7 @@ static void apply_override(Pipeline& p, const Override& o) {
     s->ranks = static_cast<int>(*r);
     return;
   }
-  s->params[o.key] = ParamValue{to_json(arg, n, o.stage + "." + o.key), arg};
+  s->params[o.key] = ParamValue{toml_to_json(arg, n, o.stage + "." + o.key, /*tables=*/true), arg};
 }
 
 // Dependencies must name stages, and the graph must be acyclic. Reports the cycle itself.

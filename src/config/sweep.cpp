@@ -14,19 +14,6 @@ namespace sg::config {
 
 namespace {
 
-nlohmann::json to_json(const std::string& file, const toml::node& n, const std::string& key) {
-  if (auto v = n.value_exact<std::string>()) return *v;
-  if (auto v = n.value_exact<int64_t>()) return *v;
-  if (auto v = n.value_exact<double>()) return *v;
-  if (auto v = n.value_exact<bool>()) return *v;
-  if (const toml::array* a = n.as_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : *a) out.push_back(to_json(file, e, key));
-    return out;
-  }
-  fail_at(file, n, key, "expected a string, number, boolean or array");
-}
-
 // The TOML text of a value, as a curriculum override accepts it ("2e-05", "\"Cats\"", "[0.0, 0.9]").
 std::string toml_text(const nlohmann::json& v) {
   if (v.is_string()) return v.dump();
@@ -126,7 +113,7 @@ Sweep load_sweep(const std::string& path) {
       const toml::array* a = v.as_array();
       if (!a || a->empty()) fail_at(path, v, ctx, "expected a non-empty array of values");
       std::vector<nlohmann::json> vals;
-      for (const auto& e : *a) vals.push_back(to_json(path, e, ctx));
+      for (const auto& e : *a) vals.push_back(toml_to_json(path, e, ctx, /*tables=*/false));
       s.keys.push_back(parse_key(path, v, key));
       if (std::string(section) == "grid") {
         grid_keys.push_back(s.keys.size() - 1);

@@ -127,4 +127,24 @@ toml::table parse_override_value(const std::string& key, const std::string& valu
   }
 }
 
+nlohmann::json toml_to_json(const std::string& file, const toml::node& n, const std::string& key, bool tables) {
+  if (auto v = n.value_exact<std::string>()) return *v;
+  if (auto v = n.value_exact<int64_t>()) return *v;
+  if (auto v = n.value_exact<double>()) return *v;
+  if (auto v = n.value_exact<bool>()) return *v;
+  if (const toml::array* a = n.as_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *a) out.push_back(toml_to_json(file, e, key, tables));
+    return out;
+  }
+  if (!tables) fail_at(file, n, key, "expected a string, number, boolean or array");
+  if (const toml::table* t = n.as_table()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : *t)
+      out[std::string(k.str())] = toml_to_json(file, v, key + "." + std::string(k.str()), tables);
+    return out;
+  }
+  fail_at(file, n, key, "dates and times are not supported as parameters; use a string");
+}
+
 }  // namespace sg::config

@@ -4,6 +4,7 @@
 // what they accept; they never format locations themselves.
 #include <toml++/toml.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ std::optional<bool> get_bool(const std::string& file, const toml::table& table,
                              const std::string& key, const std::string& path);
 std::optional<std::string> get_string(const std::string& file, const toml::table& table,
                                       const std::string& key, const std::string& path);
+
+// A TOML value as JSON: strings, integers, floats, booleans and arrays of them, and with
+// `tables` inline tables too (a pipeline parameter may be a table; a sweep value may not).
+// Anything else (dates, times; tables without `tables`) fails at the node, under `key`.
+nlohmann::json toml_to_json(const std::string& file, const toml::node& n, const std::string& key, bool tables);
 
 // Parse "value" from a --set key=value override into a TOML node of the natural type
 // (true/false, integer, float, otherwise string; TOML arrays such as [0.0, 0.9] too).
