@@ -102,6 +102,19 @@ Handle select_rows(hid_t dset, const std::vector<int64_t>& dims, int64_t first, 
   return fs;
 }
 
+// What reading or writing rows [first, first+count) needs: the selected file space and a memory
+// space of exactly those rows.
+struct RowSpaces {
+  Handle file, mem;
+};
+RowSpaces row_spaces(hid_t dset, const std::vector<int64_t>& dims, int64_t first, int64_t count,
+                     const std::string& where) {
+  Handle file = select_rows(dset, dims, first, count, where);
+  std::vector<int64_t> md = dims;
+  md[0] = count;
+  return {std::move(file), space_of(md, where)};
+}
+
 }  // namespace
 
 size_t type_size(Type t) {
@@ -295,21 +308,15 @@ int64_t Dataset::row_elements() const {
 void Dataset::write_rows(int64_t first, int64_t count, const void* data) {
   if (count == 0) return;
   const std::string w = where();
-  Handle fs = select_rows(h_.id(), dims_, first, count, w);
-  std::vector<int64_t> md = dims_;
-  md[0] = count;
-  Handle ms = space_of(md, w);
-  check(H5Dwrite(h_.id(), native(type_), ms.id(), fs.id(), H5P_DEFAULT, data), "Dwrite", w);
+  const RowSpaces s = row_spaces(h_.id(), dims_, first, count, w);
+  check(H5Dwrite(h_.id(), native(type_), s.mem.id(), s.file.id(), H5P_DEFAULT, data), "Dwrite", w);
 }
 
 void Dataset::read_rows(int64_t first, int64_t count, void* data) const {
   if (count == 0) return;
   const std::string w = where();
-  Handle fs = select_rows(h_.id(), dims_, first, count, w);
-  std::vector<int64_t> md = dims_;
-  md[0] = count;
-  Handle ms = space_of(md, w);
-  check(H5Dread(h_.id(), native(type_), ms.id(), fs.id(), H5P_DEFAULT, data), "Dread", w);
+  const RowSpaces s = row_spaces(h_.id(), dims_, first, count, w);
+  check(H5Dread(h_.id(), native(type_), s.mem.id(), s.file.id(), H5P_DEFAULT, data), "Dread", w);
 }
 
 }  // namespace sg::data::h5
