@@ -40,28 +40,13 @@ wait_for() {
 queue_empty_for() { ! squeue -h -o %A --name="$1" | grep -q .; }
 
 # --- 1. A pipeline end to end: prep -> fan (array of 4) -> join; task 2 fails the first time.
-cat > "$WORK/e2e.toml" <<'TOML'
-[pipeline]
-name = "e2e"
-[[stage]]
-name = "prep"
-kind = "command"
-run = "echo prepared > prep.txt"
-outputs = ["prep.txt"]
-[[stage]]
-name = "fan"
-kind = "command"
-after = ["prep"]
-tasks = 4
-run = 'sleep 2; if [ -e "$SG_RUN_DIR/../fail-$SG_TASK_INDEX" ]; then echo "task $SG_TASK_INDEX told to fail"; exit 3; fi; cat "$SG_INPUT_PREP/prep.txt" > "part-$SG_TASK_INDEX.txt"; echo "$SG_TASK_INDEX" >> "part-$SG_TASK_INDEX.txt"'
-outputs = ["part-{task}.txt"]
-[[stage]]
-name = "join"
-kind = "command"
-after = ["fan"]
-run = 'cat "$SG_INPUT_FAN"/part-*.txt > all.txt'
-outputs = ["all.txt"]
-TOML
+{
+  pipeline_header e2e
+  command_stage prep 'echo prepared > prep.txt' 'outputs = ["prep.txt"]'
+  command_stage fan 'sleep 2; if [ -e "$SG_RUN_DIR/../fail-$SG_TASK_INDEX" ]; then echo "task $SG_TASK_INDEX told to fail"; exit 3; fi; cat "$SG_INPUT_PREP/prep.txt" > "part-$SG_TASK_INDEX.txt"; echo "$SG_TASK_INDEX" >> "part-$SG_TASK_INDEX.txt"' \
+    'after = ["prep"]' 'tasks = 4' 'outputs = ["part-{task}.txt"]'
+  command_stage join 'cat "$SG_INPUT_FAN"/part-*.txt > all.txt' 'after = ["fan"]' 'outputs = ["all.txt"]'
+} > "$WORK/e2e.toml"
 RUN="$WORK/runs here/e2e run"   # spaces in the path
 touch "$WORK/runs here/fail-2" 2>/dev/null || { mkdir -p "$WORK/runs here"; touch "$WORK/runs here/fail-2"; }
 expect_exit 0 "$SHADEGAN" submit "$WORK/e2e.toml" --run-dir "$RUN" --profile "$PROFILE"
@@ -115,15 +100,7 @@ done
 echo "finished at $n" > result.txt
 SH
 chmod +x "$WORK/standin.sh"
-cat > "$WORK/preempt.toml" <<TOML
-[pipeline]
-name = "pre"
-[[stage]]
-name = "train"
-kind = "command"
-run = "exec '$WORK/standin.sh'"
-outputs = ["result.txt"]
-TOML
+{ pipeline_header pre; command_stage train "exec \"$WORK/standin.sh\"" 'outputs = ["result.txt"]'; } > "$WORK/preempt.toml"
 PRE=$WORK/pre
 expect_exit 0 "$SHADEGAN" submit "$WORK/preempt.toml" --run-dir "$PRE" --profile "$PROFILE"
 JOB=$(grep -Eo 'train +job [0-9]+' <<<"$OUT" | grep -Eo '[0-9]+$')
@@ -154,11 +131,9 @@ exec $(command -v squeue) "\$@"
 SH
 chmod +x "$WORK/bin/squeue"
 {
-  echo '[pipeline]'; echo 'name = "many"'
-  for i in $(seq 1 12); do
-    printf '[[stage]]\nname = "s%d"\nkind = "command"\nrun = "sleep 60"\n' "$i"
-  done
-  printf '[[stage]]\nname = "arr"\nkind = "command"\ntasks = 40\nafter = ["s1"]\nrun = "sleep 60"\n'
+  pipeline_header many
+  for i in $(seq 1 12); do command_stage "s$i" 'sleep 60'; done
+  command_stage arr 'sleep 60' 'tasks = 40' 'after = ["s1"]'
 } > "$WORK/many.toml"
 MANY=$WORK/many
 expect_exit 0 "$SHADEGAN" submit "$WORK/many.toml" --run-dir "$MANY" --profile "$PROFILE"
@@ -176,14 +151,7 @@ expect_exit 0 "$SHADEGAN" status "$MANY"
 expect_no_out 'queued'
 
 # --- 4. Hostile sweep values: literal in the resolved config, nothing executed.
-cat > "$WORK/base.toml" <<'TOML'
-[pipeline]
-name = "hb"
-[[stage]]
-name = "hb"
-kind = "command"
-run = "true"
-TOML
+{ pipeline_header hb; command_stage hb true; } > "$WORK/base.toml"
 # The values become declared output names: the stage fails (the file is missing) and must not
 # have run any of them.
 cat > "$WORK/hostile.sweep.toml" <<'TOML'
