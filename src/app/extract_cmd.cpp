@@ -23,6 +23,9 @@ std::vector<sg::graph::ParamSpec> extract_params() {
       {"voxel_resolution", ParamType::integer, 256, "grid points per axis (N)"},
       {"cube_size", ParamType::number, 0.3, "grid spans [-c/2, c/2] world units per axis"},
       {"sigma_threshold", ParamType::number, 35.0, "iso-value on the raw density"},
+      {"relative_threshold", ParamType::number, 0.0,
+       "ours: iso-value as this fraction of each grid's largest density instead of sigma_threshold "
+       "(0: off); for early checkpoints, whose density stays far below 35"},
       {"grid_format", ParamType::string, "none", "raw density grid beside the mesh: none | mrc"},
       {"reference_shear", ParamType::boolean, true,
        "sample the reference's sheared grid (its float-division bug, spec §12.17); --no-reference-shear "
@@ -42,6 +45,10 @@ void run_extract(const json& params, const std::map<std::string, std::string>& i
   s.grid.reference_shear = params.at("reference_shear").get<bool>();
   s.psi = params.at("psi").get<double>();
   s.sigma_threshold = params.at("sigma_threshold").get<double>();
+  s.relative_threshold = params.at("relative_threshold").get<double>();
+  if (s.relative_threshold < 0 || s.relative_threshold >= 1)
+    throw sg::ConfigError("relative_threshold: expected a fraction in [0, 1) of the largest density (0: off), got " +
+                          std::to_string(s.relative_threshold));
   s.batch_points = params.at("batch_points").get<int64_t>();
   if (s.batch_points < 1) throw sg::ConfigError("batch_points must be >= 1");
   const std::string format = params.at("grid_format").get<std::string>();
@@ -55,11 +62,13 @@ void run_extract(const json& params, const std::map<std::string, std::string>& i
                    {"step", in.loaded.step},             {"voxel_resolution", s.grid.resolution},
                    {"cube_size", s.grid.cube_size},      {"reference_shear", s.grid.reference_shear},
                    {"psi", s.psi},                       {"sigma_threshold", s.sigma_threshold},
-                   {"grid_format", format},              {"version", 1}};
+                   {"relative_threshold", s.relative_threshold}, {"grid_format", format}, {"version", 1}};
   s.key = sg::hash_bytes(settings.dump());
   sg::create_dirs(out_dir);
   sg::log::info("extract: {} seed(s) of {} from {} (step {}): {}^3 grid over {} units, threshold {}", seeds.mine.size(),
-                seeds.all.size(), in.checkpoint, in.loaded.step, s.grid.resolution, s.grid.cube_size, s.sigma_threshold);
+                seeds.all.size(), in.checkpoint, in.loaded.step, s.grid.resolution, s.grid.cube_size,
+                s.relative_threshold > 0 ? fmt::format("{} x max density", s.relative_threshold)
+                                         : fmt::format("{}", s.sigma_threshold));
   sg::app::for_each_unfinished_seed(
       "extract", seeds.mine, [&](int64_t seed) { return !sg::shape::finished_seed(out_dir, seed, s.key).is_null(); },
       [&](int64_t seed) { sg::shape::extract_seed(in.loaded.generator, s, seed, out_dir); });

@@ -55,7 +55,9 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
   const double points_per_s = progress.rate();
 
   const int64_t N = s.grid.resolution;
-  Mesh mesh = iso_surface(grid, N, N, N, float(s.sigma_threshold));
+  const float top = grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end());
+  const double level = s.relative_threshold > 0 ? s.relative_threshold * double(top) : s.sigma_threshold;
+  Mesh mesh = iso_surface(grid, N, N, N, float(level));
   std::array<double, 9> A;
   std::array<double, 3> b;
   grid_affine(s.grid, &A, &b);
@@ -64,9 +66,11 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
   nlohmann::json files = nlohmann::json::array();
   const std::string ply = stem + ".ply";
   write_ply((fs::path(out_dir) / ply).string(), mesh,
-            fmt::format("shadegan extract seed {} psi {} sigma_threshold {} voxel_resolution {} cube_size {}{}\n"
+            fmt::format("shadegan extract seed {} psi {} iso-level {}{} voxel_resolution {} cube_size {}{}\n"
                         "world units: x = vs*i - c/2 with vs = c/(N-1) (reference index units: i/N)",
-                        seed, s.psi, s.sigma_threshold, N, s.grid.cube_size,
+                        seed, s.psi, level,
+                        s.relative_threshold > 0 ? fmt::format(" ({} x max density)", s.relative_threshold) : "",
+                        N, s.grid.cube_size,
                         s.grid.reference_shear ? " (reference shear)" : ""));
   files.push_back(ply);
   if (s.write_mrc) {
@@ -89,14 +93,15 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
       {"grid_points_per_s", points_per_s},
       {"units", "world"},
       {"reference_shear", s.grid.reference_shear},
-      {"max_density", grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end())},
+      {"max_density", top},
+      {"iso_level", level},
   };
   write_json_atomic((fs::path(out_dir) / (stem + ".json")).string(), rec);
   if (mesh.faces.empty()) {
     // Not an error: an early checkpoint's density may stay below the threshold everywhere.
-    const float top = grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end());
-    log::warn("extract: seed {}: empty mesh, the density never reaches sigma_threshold {} (its maximum is {})",
-              seed, s.sigma_threshold, top);
+    log::warn("extract: seed {}: empty mesh, the density never reaches the iso-level {} (its maximum is {}; "
+              "relative_threshold sets the level as a fraction of it)",
+              seed, level, top);
   } else {
     log::info("extract: seed {} -> {} ({} vertices, {} faces, {}watertight)", seed, ply, mesh.vertices.size(),
               mesh.faces.size(), topo.watertight() ? "" : "not ");

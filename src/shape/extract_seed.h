@@ -16,6 +16,11 @@ struct ExtractSettings {
   GridSpec grid;
   double psi = 0.5;               // truncation (extract_shapes.py's)
   double sigma_threshold = 35;    // iso-value on the raw density
+  // Ours, not the reference's: when > 0, the iso-value is this fraction of the grid's largest
+  // density instead of sigma_threshold. The reference's 35 suits a converged generator; an early
+  // checkpoint's density stays far below it (the 40-step demo's peaks near 0.1), and a relative
+  // level still shows where its density concentrates.
+  double relative_threshold = 0;
   int64_t batch_points = 100000;  // SIREN points per batch (the reference's chunk)
   bool write_mrc = false;         // also the raw grid, <seed>.mrc
   // What the outputs are a function of besides the seed (checkpoint hash, options): a seed whose

@@ -24,6 +24,18 @@ expect_exit 0 "$SHADEGAN" extract "${common[@]}" --out out
 expect_out "2 seed\(s\) already done"
 [ "$(stat -c %Y.%N out/seed00000.ply)" = "$stamp" ] || fail "a finished seed was extracted again"
 
+# --relative-threshold: the level is half of each grid's largest density, so the mesh is never
+# empty, and changing it redoes the seeds.
+expect_exit 0 "$SHADEGAN" extract "${common[@]}" --relative-threshold 0.5 --out out
+expect_no_out "already done"
+/usr/bin/python3 - out/seed00000.json <<'PY' || fail "relative threshold: wrong record"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['faces'] > 0, r
+assert abs(r['iso_level'] - 0.5 * r['max_density']) <= 1e-6 * r['max_density'], r
+PY
+expect_exit 2 "$SHADEGAN" extract "${common[@]}" --relative-threshold 1.5 --out bad
+expect_out "relative_threshold: expected a fraction in \[0, 1\)"
 expect_exit 2 "$SHADEGAN" extract "${common[@]}" --voxel-resolution 1 --out bad
 expect_out "voxel_resolution must be >= 2"
 expect_exit 2 "$SHADEGAN" extract "${common[@]}" --voxel-resolution 2048 --max-memory-gb 1 --out bad

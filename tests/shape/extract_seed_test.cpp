@@ -1,6 +1,7 @@
 // One seed's extraction from a (small, random) generator: an empty mesh when the density never
-// reaches the threshold, a closed mesh at half the maximum, the record matching the PLY, the
-// same bytes for the same seed, and finished_seed honouring the settings key.
+// reaches the threshold, a closed mesh at half the maximum (the same as relative_threshold 0.5),
+// the record matching the PLY, the same bytes for the same seed, and finished_seed honouring the
+// settings key.
 #include <cstdlib>
 #include <filesystem>
 
@@ -52,6 +53,19 @@ TEST_CASE("extract one seed from a generator") {
   const float vs = 0.3f / 19;
   for (const auto& v : m.vertices)
     for (float c : v) CHECK((c >= -0.1501f - vs && c <= 0.1501f + 2 * vs));
+
+  // A relative threshold of one half is the same level as sigma_threshold = max / 2: the same mesh.
+  s.sigma_threshold = 35;
+  s.relative_threshold = 0.5;
+  s.key = "relative";
+  const auto rel = extract_seed(gen, s, 4, out.string());
+  CHECK(rel.at("iso_level").get<double>() == doctest::Approx(top / 2).epsilon(1e-6));
+  CHECK(rel.at("faces") == rec.at("faces"));
+  CHECK(rel.at("vertices") == rec.at("vertices"));
+  s.relative_threshold = 0;
+  s.sigma_threshold = top / 2;
+  s.key = "b";
+  extract_seed(gen, s, 4, out.string());
 
   const std::string first = sg::read_file((out / "seed00004.ply").string());
   gen->avg_frequencies = at::Tensor();  // recomputed from the same fixed stream
