@@ -164,11 +164,14 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
 
   std::vector<float> mine;  // per image: side, mad, fit mse, valid
   double empty_pixels = 0, mask_pixels = 0;
-  Progress progress("invert", end - first, "img");
+  // Counted in Adam steps, not images: one batch of images is minutes of work.
+  const int64_t batches = (end - first + o.batch_size - 1) / o.batch_size;
+  Progress progress("invert", batches * o.inversion.steps, "step");
   for (int64_t b = 0; b < end - first; b += o.batch_size) {
     const int64_t e = std::min(end - first, b + o.batch_size);
     InversionOptions inv = o.inversion;
     inv.seed = o.inversion.seed + static_cast<uint64_t>(first + b);
+    inv.on_step = [&] { progress.advance(); };
     InversionResult res = invert_generator(gen, truth.rgb.slice(0, b, e), truth.pose.slice(0, b, e),
                                            truth.light.slice(0, b, e), opt, inv);
     at::Tensor mask = erode_mask(truth.mask.slice(0, b, e));
@@ -195,7 +198,6 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
       const double mad = mean_angle_deviation(pred_n, truth_n, m)[0].item<double>();
       mine.insert(mine.end(), {static_cast<float>(side), static_cast<float>(mad), fit, 1.f});
     }
-    progress.advance(e - b);
   }
   progress.finish();
   at::Tensor local = at::from_blob(mine.data(), {static_cast<int64_t>(mine.size() / 4), 4}, at::kFloat).clone();

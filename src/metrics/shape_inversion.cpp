@@ -49,6 +49,7 @@ InversionResult invert_generator(model::GeneratorImpl& generator, const at::Tens
     loss.backward();
     adam.step();
     out.loss.push_back(loss.item<double>());
+    if (options.on_step) options.on_step();
   }
 
   torch::NoGradGuard no_grad;

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "model/generator.h"
@@ -23,6 +24,7 @@ struct InversionOptions {
   double lr = 0.02;
   uint64_t seed = 0;  // the renderer's random stream (stratified perturbation, fine sampling)
   at::Tensor init;    // (B, z_dim) starting latents; undefined: z = 0
+  std::function<void()> on_step;  // called after every Adam step (progress); may be empty
 };
 
 struct InversionResult {
