@@ -1,9 +1,15 @@
-# jobs/demo.toml (synth -> shard -> train on 2 ranks -> publish) through `shadegan run`, shrunk
-# with --set (training stops at step 2): the shard stage picks up the synth stage's dataset,
-# training leaves a checkpoint and samples, and a second run has nothing to do.
+# jobs/demo.toml (synth -> shard -> train on 2 ranks -> render, extract, eval -> table, publish)
+# through `shadegan run`, shrunk with --set (training stops at step 2, tiny images and grids):
+# the shard stage picks up the synth stage's dataset, training leaves a checkpoint and samples,
+# render/extract/eval use that checkpoint, the table gathers eval's metrics, what people look at
+# lands in results/demo, and a second run has nothing to do.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
-expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
-  --set synth.count=20 --set synth.size=32 --set shard.shard_size=8 --set train.stop_step=2 --set train.ckpt_every=2 --set train.sample_every=2
+SHRINK=(--set synth.count=20 --set synth.size=32 --set shard.shard_size=8
+        --set train.stop_step=2 --set train.ckpt_every=2 --set train.sample_every=2
+        --set render.image_size=16 --set extract.voxel_resolution=24
+        --set eval.img_size=16 --set eval.num_images=8 --set eval.real_images=8
+        --set eval.shape_images=2 --set eval.shape_steps=2 --set eval.shape_img_size=16)
+expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo "${SHRINK[@]}"
 [ -s demo/synth/light_prior.pth ] || fail "synth stage did not write the prior"
 /usr/bin/python3 -c "
 import json; m = json.load(open('demo/shard/manifest.json'))
@@ -17,7 +23,42 @@ cmp demo/publish/synth_preview.png demo/../../results/demo/synth_preview.png || 
 [ -s demo/train/ckpt/step-0000002/generator.pth ] && [ -s demo/train/ckpt/step-0000002/meta.json ] || fail "train: checkpoint incomplete"
 cmp demo/train/samples/latest.png demo/../../results/demo/train_samples.png || fail "samples not under results/demo"
 head -c 8 demo/publish/train_loss_curve.png | od -An -c | grep -q 'P   N   G' || fail "publish: no loss curve"
-expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo \
-  --set synth.count=20 --set synth.size=32 --set shard.shard_size=8 --set train.stop_step=2 --set train.ckpt_every=2 --set train.sample_every=2
+# Render: seed 0's contact sheet and rotation GIF, from the checkpoint at step 2.
+R=demo/../../results/demo
+head -c 8 $R/render_sheet.png | od -An -c | grep -q 'P   N   G' || fail "render: no contact sheet under results/demo"
+[ "$(head -c 6 $R/render_rotation.gif)" = GIF89a ] || fail "render: no GIF under results/demo"
+[ -s demo/render/seed00001/sheet.png ] || fail "render: seed 1 has no contact sheet"
+# Extract: both seeds' meshes are binary PLY files whose header parses, with faces (the demo's
+# relative_threshold meshes even a 2-step generator), and the .mrc grids.
+for s in 0 1; do
+  /usr/bin/python3 - "$R/mesh_seed$s.ply" <<'PY' || fail "extract: mesh_seed$s.ply does not parse"
+import sys
+f = open(sys.argv[1], 'rb'); head = b''
+while not head.endswith(b'end_header\n'): head += f.readline()
+lines = head.decode().split('\n')
+assert lines[0] == 'ply' and lines[1] == 'format binary_little_endian 1.0', lines[:2]
+counts = {l.split()[1]: int(l.split()[2]) for l in lines if l.startswith('element')}
+assert set(counts) == {'vertex', 'face'}, counts
+assert counts['face'] > 0, counts  # the demo meshes at half the largest density: never empty
+PY
+  [ -s demo/extract/seed0000$s.mrc ] || fail "extract: no density grid for seed $s"
+done
+# Eval and table: shape accuracy against the synthetic truth is a finite number in metrics.json,
+# and the table (CSV, Markdown, JSON, HTML) under results/demo has the run's row with it.
+/usr/bin/python3 - demo/eval/metrics.json $R/table.json $R/table.csv <<'PY' || fail "eval/table: wrong metrics"
+import csv, json, math, sys
+m = json.load(open(sys.argv[1]))
+metrics = m.get('metrics', m)
+for k in ('depth_sie', 'normal_angle_deg'):
+    assert math.isfinite(metrics[k]), (k, metrics)
+assert 0 <= metrics['normal_angle_deg'] <= 180, metrics
+t = json.load(open(sys.argv[2]))
+rows = list(csv.DictReader(open(sys.argv[3])))
+assert len(rows) == 1, rows
+assert abs(float(rows[0]['normal_angle_deg'].split()[0]) - metrics['normal_angle_deg']) < 1e-3, (rows, metrics)
+PY
+grep -q '<table' $R/table.html || fail "table: no HTML table"
+grep -q 'normal_angle_deg' $R/table.md || fail "table: Markdown lacks the shape metric"
+expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo "${SHRINK[@]}"
 expect_out "nothing to do"
 echo ok
