@@ -7,10 +7,6 @@ export SG_TEST_WORK=$WORK
 P=$SG_SOURCE_DIR/tests/fixtures/pipelines/slow.toml
 R=$WORK/run
 
-wait_for() {  # wait_for FILE: up to 30 s
-  for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.05; done
-  fail "timed out waiting for $1"
-}
 wait_gone() {  # wait_gone PID: up to 10 s
   for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
   fail "process $1 outlived its orchestrator"
@@ -18,8 +14,8 @@ wait_gone() {  # wait_gone PID: up to 10 s
 
 "$SHADEGAN" run "$P" --run-dir "$R" >"$WORK/run1.log" 2>&1 &
 orchestrator=$!
-wait_for "$R/state/slow.running.json"
-wait_for "$WORK/slow.pid"
+wait_for_file "$R/state/slow.running.json"
+wait_for_file "$WORK/slow.pid"
 stage_pid=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$R/state/slow.running.json")
 command_pid=$(cat "$WORK/slow.pid")
 [ -f "$R/state/first.json" ] || fail "first should be done before slow starts"

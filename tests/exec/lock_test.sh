@@ -6,14 +6,10 @@ export SG_TEST_WORK=$WORK
 P=$SG_SOURCE_DIR/tests/fixtures/pipelines/slow.toml
 R=$WORK/run
 
-wait_for() {
-  for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.05; done
-  fail "timed out waiting for $1"
-}
 
 "$SHADEGAN" run "$P" --run-dir "$R" >"$WORK/run1.log" 2>&1 &
 holder=$!
-wait_for "$R/state/slow.running.json"
+wait_for_file "$R/state/slow.running.json"
 
 expect_exit 3 "$SHADEGAN" run "$P" --run-dir "$R"
 expect_out "run directory is in use by another shadegan process \(pid $holder on "

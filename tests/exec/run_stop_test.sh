@@ -7,14 +7,9 @@ export SG_TEST_WORK=$WORK
 P=$SG_SOURCE_DIR/tests/fixtures/pipelines/slow.toml
 R=$WORK/run
 
-wait_for() {  # wait_for FILE: up to 30 s
-  for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.05; done
-  fail "timed out waiting for $1"
-}
-
 "$SHADEGAN" run "$P" --run-dir "$R" >"$WORK/run1.log" 2>&1 &
 orchestrator=$!
-wait_for "$WORK/slow.pid"
+wait_for_file "$WORK/slow.pid"
 command_pid=$(cat "$WORK/slow.pid")
 kill -INT "$orchestrator"
 set +e; wait "$orchestrator"; code=$?; set -e
@@ -39,29 +34,7 @@ expect_no_out 'first \(command\) started'
 # exit 75, and the next run resumes from that checkpoint to the end: nothing was lost.
 T=$WORK/train_pipeline
 mkdir -p "$T"
-cat > "$T/p.toml" <<TOML
-[pipeline]
-name = "stop_train"
-ranks = 2
-[[stage]]
-name = "synth"
-kind = "synth"
-count = 16
-size = 16
-[[stage]]
-name = "shard"
-kind = "shard"
-after = ["synth"]
-shard_size = 8
-[[stage]]
-name = "train"
-kind = "train"
-after = ["shard", "synth"]
-curriculum = "$SG_SOURCE_DIR/tests/train/tiny.toml"
-ckpt_every = 1000
-sample_every = 0
-threads = 1
-TOML
+tiny_train_pipeline stop_train 'ckpt_every = 1000' 'sample_every = 0' 'threads = 1' > "$T/p.toml"
 "$SHADEGAN" run "$T/p.toml" --run-dir "$T/run" >"$WORK/run2.log" 2>&1 &
 orchestrator=$!
 # Wait until training has done a few steps (its progress lines name the step).

@@ -37,3 +37,22 @@ command_stage() {
   shift 2
   [ $# -eq 0 ] || printf '%s\n' "$@"
 }
+
+# wait_for_file FILE: poll until FILE exists (30 s at most), else fail.
+wait_for_file() {
+  for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.05; done
+  fail "timed out waiting for $1"
+}
+
+# tiny_train_pipeline NAME [LINE...]: a pipeline (stdout) of the synthetic set (16 images of
+# 16 px), its shards and training on 2 ranks with tests/train/tiny.toml; each LINE
+# (`stop_step = 3`, `ckpt_every = 2`) is added to the train stage.
+tiny_train_pipeline() {
+  printf '[pipeline]\nname = "%s"\nranks = 2\n' "$1"
+  printf '[[stage]]\nname = "synth"\nkind = "synth"\ncount = 16\nsize = 16\n'
+  printf '[[stage]]\nname = "shard"\nkind = "shard"\nafter = ["synth"]\nshard_size = 8\n'
+  printf '[[stage]]\nname = "train"\nkind = "train"\nafter = ["shard", "synth"]\ncurriculum = "%s"\n' \
+    "$SG_SOURCE_DIR/tests/train/tiny.toml"
+  shift
+  [ $# -eq 0 ] || printf '%s\n' "$@"
+}

@@ -60,30 +60,7 @@ assert all(s.shape == g[k].shape for s, k in zip(e['shadow_params'], keys))
 PYEOF
 
 # The train kind in a pipeline, then a rerun has nothing to do.
-cat > pipe.toml <<EOF
-[pipeline]
-name = "tiny"
-ranks = 2
-[[stage]]
-name = "synth"
-kind = "synth"
-count = 16
-size = 16
-[[stage]]
-name = "shard"
-kind = "shard"
-after = ["synth"]
-shard_size = 8
-[[stage]]
-name = "train"
-kind = "train"
-after = ["shard", "synth"]
-curriculum = "$TINY"
-stop_step = 3
-ckpt_every = 2
-sample_every = 3
-sample_size = 16
-EOF
+tiny_train_pipeline tiny 'stop_step = 3' 'ckpt_every = 2' 'sample_every = 3' 'sample_size = 16' > pipe.toml
 expect_exit 0 "$SHADEGAN" run pipe.toml --run-dir run
 [ "$(cat run/train/LATEST)" = step-0000003 ] || fail "pipeline: LATEST"
 [ -s run/train/samples/latest.png ] || fail "pipeline: no samples"
