@@ -116,9 +116,17 @@ RunResults read_run_results(const std::string& dir, const std::string& metrics_f
   }
   if (!r.skipped.empty()) {
     r.status = RunStatus::partial;
-    std::vector<std::string> names;
-    for (const auto& [k, v] : r.skipped) names.push_back(k + " (" + v + ")");
-    r.problem += "skipped: " + join(names, ", ");
+    // Metrics skipped for the same reason share it ("fid, is, kid (no Inception weights ...)"):
+    // the reason is often a paragraph, and three copies of it buried the table.
+    std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+    for (const auto& [k, v] : r.skipped) {
+      auto it = std::find_if(by_reason.begin(), by_reason.end(), [&](const auto& g) { return g.first == v; });
+      if (it == by_reason.end()) it = by_reason.insert(by_reason.end(), {v, {}});
+      it->second.push_back(k);
+    }
+    std::vector<std::string> groups;
+    for (const auto& [reason, names] : by_reason) groups.push_back(join(names, ", ") + " (" + reason + ")");
+    r.problem += "skipped: " + join(groups, "; ");
   } else {
     r.status = RunStatus::ok;
   }

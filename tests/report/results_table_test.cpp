@@ -48,7 +48,7 @@ TEST_CASE("the table groups seeds into mean and sample std and lists missing and
   make_run(root + "/runs/cmp-001", {{"train.curriculum", "pigan"}, {"train.seed", 1}}, &m2);
   make_run(root + "/runs/cmp-002", {{"train.curriculum", "shadegan"}, {"train.seed", 0}}, &m3);
   make_run(root + "/runs/cmp-003", {{"train.curriculum", "shadegan"}, {"train.seed", 1}}, &m4,
-           {{"fid", "no Inception weights"}});
+           {{"fid", "no Inception weights"}, {"is", "no Inception weights"}, {"kid", "fewer than 2 images"}});
   make_run(root + "/runs/cmp-004", {{"train.curriculum", "nerf"}, {"train.seed", 0}}, nullptr);
 
   const auto dirs = expand_run_patterns({"runs/cmp-*", "runs/never-ran"}, root);
@@ -70,7 +70,8 @@ TEST_CASE("the table groups seeds into mean and sample std and lists missing and
   CHECK(t.rows[0].metrics.at("normal_angle_deg").std == doctest::Approx(std::sqrt(4.5)));
   CHECK(t.rows[0].metrics.at("fid").n == 1);
   CHECK(t.rows[0].metrics.at("fid").mean == doctest::Approx(30.0));
-  CHECK(contains(t.rows[0].status, "cmp-003 partial: skipped: fid (no Inception weights)"));
+  // Metrics skipped for one reason share it.
+  CHECK(contains(t.rows[0].status, "cmp-003 partial: skipped: fid, is (no Inception weights); kid (fewer than 2 images)"));
   CHECK(t.rows[1].point["train.curriculum"] == "pigan");
   CHECK(t.rows[1].metrics.at("fid").mean == doctest::Approx(12.0));
   CHECK(t.rows[1].metrics.at("fid").std == doctest::Approx(std::sqrt(8.0)));
