@@ -12,17 +12,13 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <set>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+#include "inception_weights.h"
 #include "metrics/eval_images.h"
 #include "metrics/fid.h"
 #include "metrics/fid_inception.h"
@@ -32,31 +28,9 @@
 #include "model/generator.h"
 
 using namespace sg;
+using namespace sg::bench;
 
 namespace {
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double load1() {
-  std::ifstream f("/proc/loadavg");
-  double l = 0;
-  f >> l;
-  return l;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 struct Part {
   std::string name;
@@ -84,44 +58,8 @@ void interleave(std::vector<Part>& parts, int rounds) {
   }
 }
 
-// Seeded weights of a plausible scale (He-normal convolutions, BatchNorm near identity, a small
-// fc), as in bench_metrics: the placeholder zeros would make every activation after the first
-// layer zero. Nothing is downloaded.
-void seeded_inception_weights(metrics::FidInception& net, uint64_t seed) {
-  at::NoGradGuard no_grad;
-  at::manual_seed(seed);
-  for (auto& p : net.module().named_parameters(/*recurse=*/true)) {
-    const std::string& name = p.key();
-    at::Tensor& t = p.value();
-    if (t.dim() == 4) {  // conv weight (out, in, kh, kw)
-      const double fan_in = static_cast<double>(t.size(1) * t.size(2) * t.size(3));
-      t.normal_(0, std::sqrt(2.0 / fan_in));
-    } else if (name.find("bn.weight") != std::string::npos) {
-      t.uniform_(0.8, 1.2);
-    } else if (name.find("bn.bias") != std::string::npos) {
-      t.normal_(0, 0.05);
-    } else if (name == "fc.weight") {
-      t.normal_(0, 0.01);
-    } else {
-      t.zero_();
-    }
-  }
-}
-
-const char* arg(int argc, char** argv, const char* name, const char* fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
-}
-
 void print_blas() {
-  std::ifstream maps("/proc/self/maps");
-  std::set<std::string> libs;
-  for (std::string line; std::getline(maps, line);) {
-    const auto slash = line.find('/');
-    if (slash != std::string::npos && line.find("blas", slash) != std::string::npos) libs.insert(line.substr(slash));
-  }
-  for (const auto& l : libs) fmt::print("blas mapped: {}\n", l);
+  for (const auto& l : mapped_libraries({"blas"})) fmt::print("blas mapped: {}\n", l);
   fmt::print("ATen intra-op threads: {}\n", at::get_num_threads());
 }
 

@@ -19,18 +19,14 @@
 #include <fmt/format.h>
 #include <torch/nn/module.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+#include "inception_weights.h"
 #include "metrics/fid.h"
 #include "metrics/fid_inception.h"
 #include "metrics/inception_score.h"
@@ -40,46 +36,15 @@
 
 using namespace sg::metrics;
 namespace fx = sg::metrics::fixture;
+using namespace sg::bench;
 
 namespace {
 
 // The reference (Python) on this machine, seconds (platform-notes.md; one run each, +-15%).
 constexpr double kRefFid = 7.2, kRefSqrtm = 5.7, kRefKid = 12.3, kRefIs = 1.1;
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double load1() {
-  std::ifstream f("/proc/loadavg");
-  double l = 0;
-  f >> l;
-  return l;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void print_blas() {
-  std::ifstream maps("/proc/self/maps");
-  std::set<std::string> libs;
-  for (std::string line; std::getline(maps, line);) {
-    const auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    if (path.find("blas") != std::string::npos || path.find("lapack") != std::string::npos)
-      libs.insert(path);
-  }
-  for (const auto& l : libs) fmt::print("blas/lapack mapped: {}\n", l);
+  for (const auto& l : mapped_libraries({"blas", "lapack"})) fmt::print("blas/lapack mapped: {}\n", l);
   fmt::print("ATen intra-op threads: {}\n", at::get_num_threads());
 }
 
@@ -136,37 +101,6 @@ double mmd2_loops(const at::Tensor& x, const at::Tensor& y, double gamma) {
     }
   const double md = static_cast<double>(m);
   return (xx + yy) / (md * (md - 1)) - 2 * xy / (md * md);
-}
-
-// Seeded weights of a plausible scale (He-normal convolutions, BatchNorm near identity, a small
-// fc), so activations stay finite and non-trivial through all 94 layers: the placeholder zeros
-// would make every activation after the first layer zero, which is not what the real network
-// computes. Speed does not depend on the values otherwise; nothing is downloaded.
-void seeded_inception_weights(FidInception& net, uint64_t seed) {
-  at::NoGradGuard no_grad;
-  at::manual_seed(seed);
-  for (auto& p : net.module().named_parameters(/*recurse=*/true)) {
-    const std::string& name = p.key();
-    at::Tensor& t = p.value();
-    if (t.dim() == 4) {  // conv weight (out, in, kh, kw)
-      const double fan_in = static_cast<double>(t.size(1) * t.size(2) * t.size(3));
-      t.normal_(0, std::sqrt(2.0 / fan_in));
-    } else if (name.find("bn.weight") != std::string::npos) {
-      t.uniform_(0.8, 1.2);
-    } else if (name.find("bn.bias") != std::string::npos) {
-      t.normal_(0, 0.05);
-    } else if (name == "fc.weight") {
-      t.normal_(0, 0.01);
-    } else {
-      t.zero_();
-    }
-  }
-}
-
-const char* arg(int argc, char** argv, const char* name, const char* fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
 }
 
 }  // namespace

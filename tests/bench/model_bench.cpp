@@ -17,23 +17,16 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
-#include <set>
-#include <string>
 
+#include "bench_util.h"
 #include "model/generator.h"
 
 using namespace sg::model;
+using sg::bench::now;
 
 namespace {
-
-double now() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Best of `reps` timed calls after one warm-up call (skipped when warmup is false).
 double best_time(const std::function<void()>& f, int reps, bool warmup = true) {
@@ -48,19 +41,9 @@ double best_time(const std::function<void()>& f, int reps, bool warmup = true) {
 }
 
 void print_blas() {
-  std::ifstream maps("/proc/self/maps");
-  std::set<std::string> libs;
-  std::string line;
-  while (std::getline(maps, line)) {
-    auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    std::string path = line.substr(slash);
-    for (const char* key : {"blas", "lapack", "mkl", "dnnl", "gomp"}) {
-      if (path.find(key) != std::string::npos) libs.insert(path);
-    }
-  }
   std::printf("mapped BLAS-related libraries:\n");
-  for (const auto& l : libs) std::printf("  %s\n", l.c_str());
+  for (const auto& l : sg::bench::mapped_libraries({"blas", "lapack", "mkl", "dnnl", "gomp"}))
+    std::printf("  %s\n", l.c_str());
 }
 
 double siren_macs(int64_t h) { return 3.0 * h + 7.0 * h * h + h + h * (h + 7.0) + 3.0 * h; }

@@ -24,64 +24,28 @@
 //       [--budget 600] [--grid-reps 3] [--grid-batches 1] [--same-steps]
 #include <torch/torch.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "model/generator.h"
 #include "render/render_seed.h"
 #include "shape/grid.h"
 #include "shape/iso_surface.h"
 
 using namespace sg;
+using namespace sg::bench;
 
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-double load1() {
-  std::ifstream f("/proc/loadavg");
-  double l = 0;
-  f >> l;
-  return l;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void print_blas() {
-  std::ifstream maps("/proc/self/maps");
-  std::set<std::string> libs;
-  std::string line;
-  while (std::getline(maps, line)) {
-    const auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    for (const char* key : {"blas", "lapack"})
-      if (path.find(key) != std::string::npos) libs.insert(path);
-  }
   std::printf("BLAS: ");
-  for (const auto& l : libs) std::printf("%s ", l.c_str());
+  for (const auto& l : mapped_libraries({"blas", "lapack"})) std::printf("%s ", l.c_str());
   std::printf("; torch threads %d\n", at::get_num_threads());
 }
 
@@ -116,12 +80,6 @@ void interleave(std::vector<Alternative>& alts, int reps, double budget) {
     }
     std::printf("\n");
   }
-}
-
-const char* arg(int argc, char** argv, const char* name, const char* fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
 }
 
 bool flag(int argc, char** argv, const char* name) {

@@ -18,16 +18,14 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <set>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "bench_util.h"
 #include "config/curriculum.h"
 #include "core/atomic_file.h"
 #include "core/subprocess.h"
@@ -41,26 +39,13 @@
 
 namespace fs = std::filesystem;
 using namespace sg;
+using sg::bench::now;
 
 namespace {
 
-double now() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
 std::string blas_libs() {
-  std::ifstream maps("/proc/self/maps");
-  std::set<std::string> libs;
-  std::string line;
-  while (std::getline(maps, line)) {
-    auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    if (path.find("blas") != std::string::npos) libs.insert(path);
-  }
   std::string s;
-  for (const auto& l : libs) s += (s.empty() ? "" : ", ") + l;
+  for (const auto& l : bench::mapped_libraries({"blas"})) s += (s.empty() ? "" : ", ") + l;
   return s;
 }
 
