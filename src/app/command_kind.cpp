@@ -23,9 +23,7 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "app/command.h"
 #include "core/error.h"
@@ -72,18 +70,18 @@ void run_one(const sg::graph::StageContext& ctx, int task, int count) {
   // with it, not only `sh`: watch for it and signal the command's process group.
   install_stop_handlers();
   const int pid = spawn(spec);
-  std::optional<ProcessExit> e;
-  while (!(e = wait_any(false))) {
-    if (stop_requested()) {
-      signal_group(pid, SIGTERM);
-      const ProcessExit stopped = wait_pid(pid);
-      if (stopped.code == to_int(ExitCode::preempted))
-        throw Error(ExitCode::preempted, "command saved its work and exited 75 on signal " +
-                                             std::to_string(stop_signal()));
-      throw StageError("command stopped by signal " + std::to_string(stop_signal()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::optional<ProcessExit> e = wait_any_polling(
+      [&] {
+        if (!stop_requested()) return;
+        signal_group(pid, SIGTERM);
+        const ProcessExit stopped = wait_pid(pid);
+        if (stopped.code == to_int(ExitCode::preempted))
+          throw Error(ExitCode::preempted, "command saved its work and exited 75 on signal " +
+                                               std::to_string(stop_signal()));
+        throw StageError("command stopped by signal " + std::to_string(stop_signal()));
+      },
+      20);
+  if (!e) throw StageError("lost track of the command's process (pid " + std::to_string(pid) + "): " + cmd);
   if (e->code == to_int(ExitCode::preempted))
     throw Error(ExitCode::preempted, "command exited 75 (preempted; rerunning resumes it): " + cmd);
   if (e->code != 0)

@@ -279,6 +279,10 @@ ExecSummary LocalExecutor::execute(const graph::JobGraph& g, const graph::Plan& 
     }
   }
   summary.stopped = stop_requested();
+  // A stop can leave a stage opened whose processes never started (no free slot): it is
+  // preempted too, and says so, rather than vanishing from the summary.
+  for (size_t i = 0; i < n; ++i)
+    if (st[i] == St::running && sr[i].running == 0) close_stage(i, graph::stage_log_path(run_dir, g.stages[i].name));
   for (size_t i = 0; i < n; ++i)
     if (st[i] == St::waiting) {  // after a stop request, or if the graph was inconsistent
       st[i] = St::skipped;
