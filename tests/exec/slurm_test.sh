@@ -2,7 +2,7 @@
 # shadegan submit / status / cancel / sweep --submit against a REAL single-node Slurm
 # (tests/lib/slurm_cluster.sh): a pipeline with dependencies and a job array end to end, a
 # failed array task resubmitted alone, preemption -> checkpoint -> requeue -> resume with the
-# resumable exit code (a stand-in for training), cancel, one squeue call per status refresh,
+# resumable exit code (a stand-in, then real 2-rank training resuming from its checkpoint), cancel, one squeue call per status refresh,
 # hostile sweep values staying literal. Skips only when Slurm is not installed, and says so.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
@@ -20,17 +20,17 @@ cat > "$WORK/profile.toml" <<TOML
 partition = "debug"
 time = "00:10:00"
 launcher = "mpirun"
-requeue_kinds = ["command"]
+requeue_kinds = ["command", "train"]
 max_requeues = 3
 grace = 30
 template = "$SG_SOURCE_DIR/slurm/job.sh.tmpl"
 TOML
 PROFILE=$WORK/profile.toml
 
-# wait_for CMD...: poll (up to 90 s) until CMD succeeds.
+# wait_for CMD...: poll (up to 90 s, or $WAIT_TICKS half-seconds) until CMD succeeds.
 wait_for() {
   local i
-  for i in $(seq 180); do
+  for i in $(seq "${WAIT_TICKS:-180}"); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.5
   done
@@ -121,6 +121,33 @@ second=$(sed -n 2p "$PRE/train/starts.txt" | grep -Eo '[0-9]+')
 grep -q 'restart count 1' "$PRE/logs/train.log" || fail "SLURM_RESTART_COUNT 1 not logged: $(cat "$PRE/logs/train.log")"
 grep -q 'requeueing' "$PRE/logs/train.log" || fail "the script did not requeue"
 [ ! -e "$PRE/state/train.preempted.json" ] || fail "preempted note left after the stage finished"
+
+# --- 2b. The same with real training: synth -> shard -> train (tests/train/tiny.toml, 40 steps,
+# 2 ranks through mpirun inside the job, a checkpoint only every 1000 steps). USR2 to the batch
+# shell reaches the ranks, they agree to stop after the same step, rank 0 checkpoints it, the
+# job requeues itself and the restarted job resumes from that checkpoint to step 40.
+TR=$WORK/train_run
+tiny_train_pipeline slurm_train 'ckpt_every = 1000' 'sample_every = 0' 'threads = 1' > "$WORK/train.toml"
+expect_exit 0 "$SHADEGAN" submit "$WORK/train.toml" --run-dir "$TR" --profile "$PROFILE"
+TJOB=$(grep -Eo 'train +job [0-9]+' <<<"$OUT" | grep -Eo '[0-9]+$')
+trained_a_few() { grep -Eq 'train ([3-9]|[1-9][0-9]+)/' "$TR/logs/train.log"; }
+WAIT_TICKS=600 wait_for trained_a_few
+scancel --signal=USR2 --batch "$TJOB"
+wait_for test -e "$TR/state/train.preempted.json"
+tlatest=$(cat "$TR/train/LATEST") || fail "no checkpoint after USR2: $(tail -20 "$TR/logs/train.log")"
+tstep=$((10#${tlatest#step-}))
+[ "$tstep" -ge 3 ] && [ "$tstep" -lt 40 ] || fail "stopped at $tlatest, expected a step between 3 and 39"
+treq() { squeue -h -j "$TJOB" -o %T | grep -q PENDING; }
+wait_for treq
+# slurmd revokes the old instance's credential at the requeue, to the second: a restart within
+# the same second is killed as "Job credential revoked" (Slurm's own requeue delay avoids this).
+sleep 2
+scontrol update jobid="$TJOB" StartTime=now
+WAIT_TICKS=600 wait_for test -e "$TR/state/train.json"
+[ "$(cat "$TR/train/LATEST")" = step-0000040 ] || fail "the requeued training did not reach step 40"
+grep -q "resuming from .*$tlatest" "$TR/logs/train.log" || fail "the requeued job did not resume from $tlatest"
+grep -q 'restart count 1' "$TR/logs/train.log" || fail "SLURM_RESTART_COUNT 1 not logged for training"
+grep -q 'SLURM_RESTART_COUNT=1' "$TR/logs/train.log" || fail "the trainer did not log SLURM_RESTART_COUNT=1"
 
 # --- 3. Status over many jobs: exactly one squeue call per refresh; then cancel.
 mkdir -p "$WORK/bin"
