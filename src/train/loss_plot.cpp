@@ -1,10 +1,13 @@
 #include "train/loss_plot.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include "data/codec.h"
 #include "data/image.h"
+#include "data/raster_text.h"
 
 namespace sg::train {
 
@@ -16,6 +19,11 @@ void put(data::Image& img, int x, int y, const unsigned char* c) {
   p[0] = c[0];
   p[1] = c[1];
   p[2] = c[2];
+}
+
+void fill(data::Image& img, int x0, int y0, int w, int h, const unsigned char* c) {
+  for (int y = y0; y < y0 + h; ++y)
+    for (int x = x0; x < x0 + w; ++x) put(img, x, y, c);
 }
 
 // Bresenham, two pixels thick.
@@ -38,12 +46,55 @@ void line(data::Image& img, int x0, int y0, int x1, int y1, const unsigned char*
   }
 }
 
+// log10 of a 1/2/5 x 10^k step, rounded down: k. The epsilon absorbs 10^k's rounding error.
+int decade(double step) { return static_cast<int>(std::floor(std::log10(step) + 1e-9)); }
+
+// About `target` round ticks (multiples of 1, 2 or 5 x 10^k, at least min_step apart) in [lo, hi].
+struct Ticks {
+  double step = 1;
+  std::vector<double> at;
+};
+Ticks round_ticks(double lo, double hi, int target, double min_step) {
+  Ticks t;
+  const double raw = (hi - lo) / std::max(target, 1);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / mag;
+  t.step = std::max(min_step, (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag);
+  // Multiples of the step as integer multiples, so 0 is exactly 0 and no error accumulates.
+  const double first = std::ceil(lo / t.step - 1e-9), last = std::floor(hi / t.step + 1e-9);
+  for (double i = first; i <= last; ++i) t.at.push_back(i * t.step);
+  return t;
+}
+
+std::string strip_zeros(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 }  // namespace
+
+std::string tick_label(double v, double step) {
+  const int k = decade(step);
+  if (std::abs(v) < 0.5 * step) return "0";  // also keeps -0 and 1e-17 from a sum out
+  if (k >= -3 && std::abs(v) < 1e6) return strip_zeros(fmt::format("{:.{}f}", v, std::max(0, -k)));
+  int e = static_cast<int>(std::floor(std::log10(std::abs(v))));
+  std::string m = strip_zeros(fmt::format("{:.{}f}", v / std::pow(10.0, e), std::max(0, e - k)));
+  if (m == "10" || m == "-10") {  // 9.97e-4 rounded up to the next decade
+    ++e;
+    m = m.substr(0, m.size() - 1);
+  }
+  return m + "e" + std::to_string(e);
+}
 
 std::string plot_png(const std::vector<Series>& series, int width, int height) {
   data::Image img(width, height);
   std::fill(img.rgb.begin(), img.rgb.end(), 255);
-  const int left = 40, right = width - 12, top = 24, bottom = height - 24;
+  const int S = std::max(1, std::min(width / 640, height / 360));  // text scale
+  const int cap = data::kCapHeight * S, line_h = data::kLineHeight * S;
+  const unsigned char black[3] = {0, 0, 0}, text[3] = {50, 50, 50}, grid[3] = {225, 225, 225};
+
   std::vector<double> ys;
   double xmin = INFINITY, xmax = -INFINITY;
   for (const auto& s : series)
@@ -53,7 +104,6 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
         xmin = std::min(xmin, s.x[i]);
         xmax = std::max(xmax, s.x[i]);
       }
-  const unsigned char black[3] = {0, 0, 0}, grid[3] = {225, 225, 225};
   double ymin = 0, ymax = 1;
   if (!ys.empty()) {
     std::sort(ys.begin(), ys.end());
@@ -66,18 +116,52 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
     const double pad = 0.05 * (ymax - ymin);
     ymin -= pad;
     ymax += pad;
+  } else {
+    xmin = 0;
   }
   if (!(xmax > xmin)) xmax = xmin + 1;
+
+  // Legend: swatch + name per series, left to right, wrapping to a new line when the width
+  // runs out. Laid out first because its height sets the top margin.
+  const int sw = 16 * S, gap = 4 * S, pad = 12 * S;
+  struct Entry {
+    int x, y;
+  };
+  std::vector<Entry> legend;
+  int lx = 10 * S, ly = 8 * S;
+  for (const auto& s : series) {
+    const int w = sw + gap + data::text_width(s.name, S);
+    if (lx > 10 * S && lx + w > width - 4 * S) {
+      lx = 10 * S;
+      ly += line_h + 4 * S;
+    }
+    legend.push_back({lx, ly});
+    lx += w + pad;
+  }
+  // Margins: the legend above, two text lines below (tick values, then "step"), the widest y
+  // tick value to the left, and room on the right for half of a last x tick value.
+  const int top = (series.empty() ? 8 * S : ly + cap) + 10 * S;
+  const int bottom = height - (6 * S + line_h + 3 * S + line_h + 2 * S);
+  const Ticks yt = round_ticks(ymin, ymax, std::clamp((bottom - top) / (45 * S), 2, 8), 0);
+  std::vector<std::string> ylabels;
+  int ylabel_w = 0;
+  for (double v : yt.at) {
+    ylabels.push_back(tick_label(v, yt.step));
+    ylabel_w = std::max(ylabel_w, data::text_width(ylabels.back(), S));
+  }
+  const int left = std::max(40 * S, ylabel_w + 10 * S), right = width - 20 * S;
+
   auto px = [&](double x) { return left + static_cast<int>(std::lround((x - xmin) / (xmax - xmin) * (right - left))); };
   auto py = [&](double y) {
     const double t = std::clamp((y - ymin) / (ymax - ymin), 0.0, 1.0);
     return bottom - static_cast<int>(std::lround(t * (bottom - top)));
   };
-  for (int k = 1; k < 5; ++k) {
-    const int y = top + k * (bottom - top) / 5, x = left + k * (right - left) / 5;
-    line(img, left, y, right, y, grid);
-    line(img, x, top, x, bottom, grid);
-  }
+  // Steps are whole numbers; space the x ticks by the widest value they could print.
+  const int xlabel_w = data::text_width(tick_label(-std::max(std::abs(xmin), std::abs(xmax)), 1), S);
+  const Ticks xt = round_ticks(xmin, xmax, std::clamp((right - left) / (xlabel_w + 40 * S), 2, 10), 1);
+
+  for (double v : yt.at) line(img, left, py(v), right, py(v), grid);
+  for (double v : xt.at) line(img, px(v), top, px(v), bottom, grid);
   // y = 0 stands out when it is in range.
   if (ymin < 0 && ymax > 0) {
     const unsigned char zero[3] = {160, 160, 160};
@@ -85,6 +169,23 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
   }
   line(img, left, top, left, bottom, black);
   line(img, left, bottom, right, bottom, black);
+  // Tick marks and values: y values right-aligned to the tick, centred on it; x values centred
+  // under their tick but kept inside the image.
+  for (size_t i = 0; i < yt.at.size(); ++i) {
+    const int y = py(yt.at[i]);
+    fill(img, left - 4 * S, y, 4 * S, 2, black);
+    data::draw_text(img, left - 6 * S - data::text_width(ylabels[i], S) + S, y + 1 - cap / 2, ylabels[i], text, S);
+  }
+  for (double v : xt.at) {
+    const int x = px(v);
+    const std::string s = tick_label(v, xt.step);
+    const int w = data::text_width(s, S) - S;
+    fill(img, x, bottom + 2, 2, 4 * S, black);
+    data::draw_text(img, std::clamp(x + 1 - w / 2, 0, width - w), bottom + 6 * S, s, text, S);
+  }
+  const int title_w = data::text_width("step", S) - S;
+  data::draw_text(img, (left + right - title_w) / 2, bottom + 6 * S + line_h + 3 * S, "step", text, S);
+
   for (size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
     // Average into pixel columns.
@@ -96,18 +197,17 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
       sum[c] += s.y[i];
       ++n[c];
     }
-    int lx = -1, ly = 0;
+    int prev_x = -1, prev_y = 0;
     for (int c = 0; c < width; ++c) {
       if (!n[c]) continue;
       const int y = py(sum[c] / n[c]);
-      if (lx >= 0) line(img, lx, ly, c, y, s.rgb);
+      if (prev_x >= 0) line(img, prev_x, prev_y, c, y, s.rgb);
       else put(img, c, y, s.rgb);
-      lx = c;
-      ly = y;
+      prev_x = c;
+      prev_y = y;
     }
-    // Swatch.
-    for (int yy = 6; yy < 16; ++yy)
-      for (int xx = 0; xx < 18; ++xx) put(img, left + 6 + static_cast<int>(k) * 26 + xx, yy, s.rgb);
+    fill(img, legend[k].x, legend[k].y - S, sw, cap + 2 * S, s.rgb);
+    data::draw_text(img, legend[k].x + sw + gap, legend[k].y, s.name, black, S);
   }
   return data::encode_png(img);
 }

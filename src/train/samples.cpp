@@ -2,10 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "data/codec.h"
 #include "data/image.h"
+#include "data/raster_text.h"
 #include "model/shading.h"
 
 namespace sg::train {
@@ -19,7 +23,8 @@ SampleInputs fixed_sample_inputs(int64_t n, int64_t z_dim, const model::LightPri
   return s;
 }
 
-std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::RenderOptions opt, int64_t size) {
+std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::RenderOptions opt, int64_t size,
+                            int64_t step) {
   torch::NoGradGuard ng;
   opt.img_size = size;
   opt.camera.h_stddev = 0;
@@ -29,6 +34,7 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
   const auto dev = G->parameters().front().device();
   const int64_t n = in.z.size(0);
   std::vector<at::Tensor> rows;
+  std::vector<std::string> names;
   auto out = G->staged_forward(in.z.to(dev), in.light.to(dev), opt, draws);
   auto unit = [](const at::Tensor& x) { return ((x + 1) / 2).clamp(0, 1); };  // [-1,1] -> [0,1]
   auto grey = [&](at::Tensor x) {
@@ -37,15 +43,46 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
     return x.unsqueeze(1).expand({-1, 3, -1, -1});
   };
   rows.push_back(unit(out.rgb));
-  if (out.albedo.defined()) rows.push_back(unit(out.albedo));
-  if (out.shading.defined()) rows.push_back(grey(out.shading));
+  names.push_back("rgb");
+  if (out.albedo.defined()) {
+    rows.push_back(unit(out.albedo));
+    names.push_back("albedo");
+  }
+  if (out.shading.defined()) {
+    rows.push_back(grey(out.shading));
+    names.push_back("shading");
+  }
   rows.push_back(grey(out.depth));
-  data::Image img(static_cast<int>(n * size), static_cast<int>(rows.size() * size));
+  names.push_back("depth");
+
+  // The text scale ts grows with the tiles (2 from 256 px) so text stays readable next to them;
+  // below the height of a capital there is no room for a row name, and no label column is drawn.
+  const int ts = static_cast<int>(std::max<int64_t>(1, size / 128)), pad = 6 * ts;
+  const bool labelled = size >= data::kCapHeight * ts;
+  int label_w = 0;
+  if (labelled)
+    for (const auto& name : names) label_w = std::max(label_w, data::text_width(name, ts) + 2 * pad - ts);
+  const int grid_w = static_cast<int>(n * size), w = label_w + grid_w;
+  std::string title;
+  for (std::string t : {"EMA samples, step " + std::to_string(step), "step " + std::to_string(step)})
+    if (title.empty() && data::text_width(t, ts) - ts + 2 * pad <= w) title = t;
+  const int title_h = title.empty() ? 0 : data::kLineHeight * ts + pad;
+
+  data::Image img(w, title_h + static_cast<int>(rows.size() * size));
+  std::fill(img.rgb.begin(), img.rgb.end(), 255);
+  const uint8_t ink[3] = {40, 40, 40};
+  if (!title.empty()) data::draw_text(img, pad, pad / 2 + ts, title, ink, ts);
   for (size_t r = 0; r < rows.size(); ++r) {
-    // (n, 3, S, S) -> (S, n, S, 3) bytes, one row band of the grid.
+    // (n, 3, S, S) -> (S, n, S, 3) bytes, S = size: each image row of this band is one contiguous run.
     at::Tensor band = (rows[r].to(at::kCPU).permute({2, 0, 3, 1}).contiguous() * 255 + 0.5).clamp(0, 255).to(at::kByte);
-    std::memcpy(img.rgb.data() + r * static_cast<size_t>(size * n * size * 3), band.data_ptr(),
-                static_cast<size_t>(band.numel()));
+    const uint8_t* src = band.data_ptr<uint8_t>();
+    const int y0 = title_h + static_cast<int>(r * size);
+    for (int y = 0; y < size; ++y)
+      std::memcpy(img.px(label_w, y0 + y), src + static_cast<size_t>(y) * grid_w * 3, static_cast<size_t>(grid_w) * 3);
+    // The name right-aligned against its row, centred on the row's height.
+    if (labelled)
+      data::draw_text(img, label_w - pad - data::text_width(names[r], ts) + ts,
+                      y0 + static_cast<int>(size - data::kCapHeight * ts) / 2, names[r], ink, ts);
   }
   return data::encode_png(img);
 }

@@ -222,7 +222,7 @@ int run_training(const TrainOptions& o) {
     model::ema_copy_to(*st.ema, params);
     std::string png;
     try {
-      png = sample_grid_png(st.G, sample_in, training_render_options(at), o.sample_size);
+      png = sample_grid_png(st.G, sample_in, training_render_options(at), o.sample_size, st.step);
     } catch (...) {
       model::ema_restore(*st.ema, params);
       throw;

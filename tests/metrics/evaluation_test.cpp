@@ -16,6 +16,7 @@
 #include "data/shard_source.h"
 #include "data/sharder.h"
 #include "metrics/eval_images.h"
+#include "tiny_generator.h"
 
 using namespace sg;
 namespace fs = std::filesystem;
@@ -53,18 +54,6 @@ const Fixture& fixture() {
   return f;
 }
 
-model::Generator tiny_generator() {
-  torch::manual_seed(7);
-  model::GeneratorConfig c;
-  c.z_dim = 8;
-  c.hidden_dim = 16;
-  c.map_hidden_dim = 16;
-  c.surf_track = false;
-  model::Generator g(c);
-  g->eval();
-  return g;
-}
-
 model::RenderOptions tiny_render() {
   model::RenderOptions o;
   o.img_size = 16;
@@ -99,7 +88,7 @@ metrics::EvalOptions small_options(const std::string& selection) {
 
 TEST_CASE("eval computes FID, KID, IS and shape accuracy, and reuses cached real features") {
   const Fixture& fx = fixture();
-  model::Generator g = tiny_generator();
+  model::Generator g = test::tiny_generator();
   const model::LightPrior lp = prior();
   metrics::EvalOptions o = small_options("all");
   o.inception_weights = fx.weights;
@@ -127,7 +116,7 @@ TEST_CASE("eval computes FID, KID, IS and shape accuracy, and reuses cached real
 
 TEST_CASE("eval with metrics auto and no Inception weights skips FID, KID, IS with the reason") {
   const Fixture& fx = fixture();
-  model::Generator g = tiny_generator();
+  model::Generator g = test::tiny_generator();
   const model::LightPrior lp = prior();
   metrics::EvalOptions o = small_options("auto");
   o.inception_missing = "no Inception weights (set SG_INCEPTION_WEIGHTS)";

@@ -1,0 +1,75 @@
+#include "train/samples.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/codec.h"
+#include "data/light_prior.h"
+#include "text_search.h"
+#include "tiny_generator.h"
+
+// doctest last: its CHECK must win over glog's, which LibTorch headers define.
+#include <doctest/doctest.h>
+
+using namespace sg;
+
+namespace {
+
+const uint8_t kInk[3] = {40, 40, 40};
+
+train::SampleInputs inputs(int64_t n) {
+  const data::LightPrior p = data::default_light_prior();
+  const at::Tensor mean = torch::tensor(std::vector<double>(p.mean.begin(), p.mean.end())).to(torch::kFloat);
+  const at::Tensor cov = torch::tensor(std::vector<double>(p.cov.begin(), p.cov.end())).reshape({4, 4}).to(torch::kFloat);
+  const model::LightPrior prior = model::make_light_prior(mean, cov, "default");
+  return train::fixed_sample_inputs(n, 8, prior, 11);
+}
+
+model::RenderOptions render() {
+  model::RenderOptions o;
+  o.num_steps = 6;
+  o.psi = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the sample grid names its rows in a label column and its step in a title ($SG_TEST_TMP/samples.png)") {
+  model::Generator g = test::tiny_generator();
+  const std::string png = train::sample_grid_png(g, inputs(4), render(), 32, 1234);
+  const char* tmp = std::getenv("SG_TEST_TMP");
+  std::ofstream(std::string(tmp ? tmp : "/tmp") + "/samples.png", std::ios::binary) << png;
+  const data::Image img = data::decode_png(png).image;
+  const int label_w = img.width - 4 * 32, title_h = img.height - 4 * 32;
+  CHECK(label_w >= data::text_width("shading"));
+  CHECK(title_h >= data::kLineHeight);
+  // Each name once, inside the label column, vertically within its own row of tiles.
+  const char* names[] = {"rgb", "albedo", "shading", "depth"};
+  for (int r = 0; r < 4; ++r) {
+    INFO(names[r]);
+    const auto hits = test::find_text(img, names[r], kInk);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].x >= 0);
+    CHECK(hits[0].x + data::text_width(names[r]) <= label_w);
+    CHECK(hits[0].y >= title_h + r * 32);
+    CHECK(hits[0].y + data::kCapHeight <= title_h + (r + 1) * 32);
+  }
+  const auto title = test::find_text(img, "EMA samples, step 1234", kInk);
+  REQUIRE(title.size() == 1);
+  CHECK(title[0].y + data::kCapHeight <= title_h);
+}
+
+TEST_CASE("a narrow grid gets the short title, and pi-GAN's grid only the rows it has") {
+  model::Generator g = test::tiny_generator(model::GeneratorConfig::pigan());
+  const data::Image img = data::decode_png(train::sample_grid_png(g, inputs(2), render(), 16, 8)).image;
+  CHECK(test::find_text(img, "step 8", kInk).size() == 1);
+  CHECK(test::find_text(img, "EMA samples, step 8", kInk).empty());
+  CHECK(test::find_text(img, "rgb", kInk).size() == 1);
+  CHECK(test::find_text(img, "depth", kInk).size() == 1);
+  CHECK(test::find_text(img, "albedo", kInk).empty());
+  CHECK(img.height - 2 * 16 >= data::kLineHeight);  // two rows of tiles under the title
+}
