@@ -162,7 +162,7 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
   GroundTruth truth = synth ? held_out_synth(*synth, S, first, end)
                             : shard_ground_truth(reader, K, S, first, end);
 
-  std::vector<float> mine;  // per image: side, mad, fit mse, valid
+  std::vector<float> mine;  // per image: side, mad, fit mse, valid, mad of depth normals
   double empty_pixels = 0, mask_pixels = 0;
   // Counted in Adam steps, not images: one batch of images is minutes of work.
   const int64_t batches = (end - first + o.batch_size - 1) / o.batch_size;
@@ -178,7 +178,7 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
     for (int64_t k = 0; k < e - b; ++k) {
       const float fit = torch::mse_loss(res.rgb[k], truth.rgb[b + k]).item<float>();
       if (mask[k].sum().item<double>() < 1) {
-        mine.insert(mine.end(), {0.f, 0.f, fit, 0.f});
+        mine.insert(mine.end(), {0.f, 0.f, fit, 0.f, 0.f});
         continue;
       }
       at::Tensor m = mask.slice(0, k, k + 1);
@@ -196,12 +196,19 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
       const double side = scale_invariant_depth_error(res.depth.slice(0, k, k + 1),
                                                       truth.depth.slice(0, b + k, b + k + 1), m)[0].item<double>();
       const double mad = mean_angle_deviation(pred_n, truth_n, m)[0].item<double>();
-      mine.insert(mine.end(), {static_cast<float>(side), static_cast<float>(mad), fit, 1.f});
+      // Unsup3d's MAD: normals of the predicted and of the true depth map, both by the same
+      // finite differences (the eroded mask keeps only pixels whose neighbours are inside).
+      const double mad_depth =
+          mean_angle_deviation(normals_from_depth(res.depth.slice(0, k, k + 1), opt.fov),
+                               normals_from_depth(truth.depth.slice(0, b + k, b + k + 1), opt.fov), m)[0]
+              .item<double>();
+      mine.insert(mine.end(), {static_cast<float>(side), static_cast<float>(mad), fit, 1.f,
+                               static_cast<float>(mad_depth)});
     }
   }
   progress.finish();
-  at::Tensor local = at::from_blob(mine.data(), {static_cast<int64_t>(mine.size() / 4), 4}, at::kFloat).clone();
-  at::Tensor all = gather_rows(local, 4);
+  at::Tensor local = at::from_blob(mine.data(), {static_cast<int64_t>(mine.size() / 5), 5}, at::kFloat).clone();
+  at::Tensor all = gather_rows(local, 5);
   double counts[2] = {empty_pixels, mask_pixels};
   mpi::allreduce_sum(counts, 2);
   if (mpi::rank() != 0) return;
@@ -225,11 +232,14 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
     return;
   }
   const ShapeAccuracy acc = summarize_shape_accuracy(all.select(1, 0).index({valid}).to(at::kDouble),
-                                                     all.select(1, 1).index({valid}).to(at::kDouble));
+                                                     all.select(1, 1).index({valid}).to(at::kDouble),
+                                                     all.select(1, 4).index({valid}).to(at::kDouble));
   r.metrics["depth_sie"] = acc.side_mean;
   r.metrics["depth_sie_std"] = acc.side_std;
   r.metrics["normal_angle_deg"] = acc.mad_mean;
   r.metrics["normal_angle_deg_std"] = acc.mad_std;
+  r.metrics["normal_angle_depth_deg"] = acc.mad_depth_mean;
+  r.metrics["normal_angle_depth_deg_std"] = acc.mad_depth_std;
 }
 
 void inception_metrics(model::GeneratorImpl& gen, const model::RenderOptions& render,

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model/camera.h"
 
 namespace sg::metrics {
 
@@ -74,6 +75,26 @@ at::Tensor mean_angle_deviation(const at::Tensor& normal_pred, const at::Tensor&
   return degrees.flatten(1).sum(1) / count;
 }
 
+at::Tensor normals_from_depth(const at::Tensor& depth, double fov_degrees) {
+  if (depth.dim() != 3 || depth.size(1) != depth.size(2) || depth.size(1) < 3)
+    throw FormatError(fmt::format("normals_from_depth needs (B, S, S) depth maps with S >= 3, got {}",
+                                  shape(depth)));
+  const int64_t B = depth.size(0), S = depth.size(1);
+  const at::Tensor d =
+      model::pixel_directions(S, fov_degrees, depth.options()).to(at::kDouble).view({1, S, S, 3});
+  const at::Tensor p = depth.to(at::kDouble).unsqueeze(-1) * d;  // (B, S, S, 3) camera space
+  const at::Tensor inner = p.slice(1, 1, S - 1);
+  const at::Tensor tu = inner.slice(2, 2, S) - inner.slice(2, 0, S - 2);  // along +x (columns)
+  const at::Tensor cols = p.slice(2, 1, S - 1);
+  const at::Tensor tv = cols.slice(1, 2, S) - cols.slice(1, 0, S - 2);    // along -y (rows down)
+  // (-y) x (+x) = +z: toward the camera, which looks down -z.
+  at::Tensor n = at::cross(tv, tu, -1);
+  n = n / (n.norm(2, -1, true) + 1e-12);
+  at::Tensor out = at::zeros({B, S, S, 3}, n.options());
+  out.slice(1, 1, S - 1).slice(2, 1, S - 1).copy_(n);
+  return out;
+}
+
 at::Tensor erode_mask(const at::Tensor& mask) {
   if (mask.dim() != 3)
     throw FormatError(fmt::format("erode_mask needs a (B, H, W) mask, got {}", shape(mask)));
@@ -83,9 +104,11 @@ at::Tensor erode_mask(const at::Tensor& mask) {
   return (mean > 0.99).squeeze(1);
 }
 
-ShapeAccuracy summarize_shape_accuracy(const at::Tensor& side, const at::Tensor& mad) {
-  if (side.dim() != 1 || side.sizes() != mad.sizes() || side.numel() == 0)
-    throw FormatError("shape accuracy summary needs two non-empty per-image vectors of one length");
+ShapeAccuracy summarize_shape_accuracy(const at::Tensor& side, const at::Tensor& mad,
+                                       const at::Tensor& mad_depth) {
+  if (side.dim() != 1 || side.sizes() != mad.sizes() || side.sizes() != mad_depth.sizes() ||
+      side.numel() == 0)
+    throw FormatError("shape accuracy summary needs three non-empty per-image vectors of one length");
   ShapeAccuracy s;
   s.images = side.numel();
   const at::Tensor sd = side.to(at::kDouble), md = mad.to(at::kDouble);
@@ -93,6 +116,9 @@ ShapeAccuracy summarize_shape_accuracy(const at::Tensor& side, const at::Tensor&
   s.side_std = sd.std(/*unbiased=*/false).item<double>();
   s.mad_mean = md.mean().item<double>();
   s.mad_std = md.std(/*unbiased=*/false).item<double>();
+  const at::Tensor dd = mad_depth.to(at::kDouble);
+  s.mad_depth_mean = dd.mean().item<double>();
+  s.mad_depth_std = dd.std(/*unbiased=*/false).item<double>();
   return s;
 }
 

@@ -25,7 +25,8 @@ namespace {
 // The metrics eval writes, in the order a reader expects them; anything else follows by name.
 const std::vector<std::string> kKnownOrder = {
     "fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "depth_sie_std",
-    "normal_angle_deg", "normal_angle_deg_std"};
+    "normal_angle_deg", "normal_angle_deg_std", "normal_angle_depth_deg",
+    "normal_angle_depth_deg_std"};
 
 std::string value_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();

@@ -93,11 +93,14 @@ TEST_CASE("eval computes FID, KID, IS and shape accuracy, and reuses cached real
   metrics::EvalOptions o = small_options("all");
   o.inception_weights = fx.weights;
   const metrics::EvalResult r = metrics::evaluate(*g, tiny_render(), &lp, fx.shards, fx.synth, o);
-  for (const char* m : {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "normal_angle_deg"}) {
+  for (const char* m : {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "normal_angle_deg",
+                        "normal_angle_depth_deg"}) {
     INFO(m);
     REQUIRE(r.metrics.contains(m));
     CHECK(std::isfinite(r.metrics[m].get<double>()));
   }
+  CHECK(r.metrics["normal_angle_depth_deg"].get<double>() > 0);
+  CHECK(r.metrics["normal_angle_depth_deg"].get<double>() < 180);
   CHECK(r.metrics["fid"].get<double>() > 0);
   CHECK(r.metrics["is_mean"].get<double>() >= 1.0 - 1e-9);  // exp(KL) >= 1
   CHECK(r.metrics["shape_images"].get<int64_t>() == 2);

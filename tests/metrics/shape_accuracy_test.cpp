@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "data/synth.h"
+#include "model/camera.h"
 
 using namespace sg::metrics;
 
@@ -83,12 +85,65 @@ TEST_CASE("erode_mask drops the silhouette edge and the image border") {
   CHECK(erode_mask(at::ones({1, 5, 5})).sum().item<int64_t>() == 9);
 }
 
+TEST_CASE("normals of a planar depth map are the plane's normal, facing the camera") {
+  // The plane n . x = h in camera space (camera at 0 looking down -z): along the unit ray d,
+  // depth t = h / (n . d). Finite differences of points on a plane lie in it, so every interior
+  // pixel's normal is n up to rounding, whichever way the plane is tilted.
+  const int64_t S = 9;
+  const double fov = 12;
+  const at::Tensor d = sg::model::pixel_directions(S, fov).to(at::kDouble);
+  at::Tensor n = at::tensor({0.3, -0.2, 1.0}, at::kDouble);
+  n = n / n.norm();
+  const double h = -1.0;  // the plane passes one unit in front of the camera, along -z
+  const at::Tensor depth = (h / at::matmul(d, n)).view({1, S, S});
+  CHECK((depth > 0.9).all().item<bool>());
+  const at::Tensor got = normals_from_depth(depth, fov);
+  const at::Tensor inner = got[0].slice(0, 1, S - 1).slice(1, 1, S - 1).reshape({-1, 3});
+  CHECK(at::allclose(inner, n.expand_as(inner), 0, 1e-6));
+  // The border has no central difference: zero, left to the eroded mask.
+  CHECK(got[0][0].abs().sum().item<double>() == 0);
+  CHECK(got[0].select(1, S - 1).abs().sum().item<double>() == 0);
+  CHECK_THROWS_AS(normals_from_depth(at::ones({1, 2, 2}), fov), sg::FormatError);
+}
+
+TEST_CASE("normals of a synthetic sample's depth map agree with its true normals") {
+  // The synthetic set's camera (data/camera.h) and the renderer's (model/camera.h) are two
+  // implementations of spec 4.2-4.3; this ties them: the true world normals, rotated into the
+  // camera, must match the normals of the true depth map back-projected through the model's rays.
+  sg::data::SynthParams p;
+  p.count = 4;
+  p.size = 64;
+  const sg::data::SynthSample s = sg::data::render_synth_sample(p, 1);
+  const int64_t S = p.size;
+  const at::Tensor depth = at::from_blob(const_cast<float*>(s.depth.data()), {1, S, S}, at::kFloat).clone();
+  at::Tensor world = at::from_blob(const_cast<float*>(s.normal.data()), {1, S, S, 3}, at::kFloat)
+                         .to(at::kDouble);
+  const auto R = sg::data::cam2world_rotation(sg::data::camera_origin(s.pose));
+  // camera = R^T world (R's columns are the camera axes in world space, row-major storage).
+  const at::Tensor Rt = at::tensor(std::vector<double>(R.begin(), R.end()), at::kDouble).view({3, 3});
+  const at::Tensor camera = at::matmul(world, Rt);  // rows n^T R = (R^T n)^T
+  std::vector<uint8_t> mask8(s.mask.begin(), s.mask.end());
+  const at::Tensor mask = erode_mask(at::from_blob(mask8.data(), {1, S, S}, at::kByte).clone());
+  REQUIRE(mask.sum().item<int64_t>() > 500);
+  const double mad = mean_angle_deviation(normals_from_depth(depth, p.camera.fov), camera, mask)[0]
+                         .item<double>();
+  MESSAGE("depth normals vs true normals: " << mad << " deg");
+  CHECK(mad < 1.0);  // measured 0.31 deg at 64 px
+  // A mirrored camera (x flipped) is what a convention mismatch would look like: far off.
+  const at::Tensor mirrored = camera * at::tensor({-1.0, 1.0, 1.0}, at::kDouble);
+  CHECK(mean_angle_deviation(normals_from_depth(depth, p.camera.fov), mirrored, mask)[0]
+            .item<double>() > mad + 10);
+}
+
 TEST_CASE("shape accuracy summary is the mean and population std over images") {
   const ShapeAccuracy s = summarize_shape_accuracy(at::tensor({0.1, 0.3}, at::kDouble),
-                                                   at::tensor({10.0, 20.0, }, at::kDouble));
+                                                   at::tensor({10.0, 20.0, }, at::kDouble),
+                                                   at::tensor({30.0, 50.0}, at::kDouble));
   CHECK(s.images == 2);
   CHECK(s.side_mean == doctest::Approx(0.2));
   CHECK(s.side_std == doctest::Approx(0.1));
   CHECK(s.mad_mean == doctest::Approx(15.0));
   CHECK(s.mad_std == doctest::Approx(5.0));
+  CHECK(s.mad_depth_mean == doctest::Approx(40.0));
+  CHECK(s.mad_depth_std == doctest::Approx(10.0));
 }
