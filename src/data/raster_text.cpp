@@ -118,6 +118,10 @@ int text_width(std::string_view s, int scale) {
   return static_cast<int>(s.size()) * kAdvance * std::max(scale, 1);
 }
 
+int ink_width(std::string_view s, int scale) {
+  return s.empty() ? 0 : text_width(s, scale) - std::max(scale, 1);
+}
+
 void draw_text(Image& img, int x, int y, std::string_view s, const uint8_t rgb[3], int scale) {
   scale = std::max(scale, 1);
   for (size_t i = 0; i < s.size(); ++i) {

@@ -28,6 +28,9 @@ const uint8_t* glyph_rows(unsigned char c);
 // here and in draw_text). This includes the blank column after the last glyph, so
 // right-aligned text ends `scale` pixels short of its anchor.
 int text_width(std::string_view s, int scale = 1);
+// Pixels from the left edge of the first glyph cell to the last inked column: text_width without
+// the trailing blank column (0 for ""). What right-aligning and centring need.
+int ink_width(std::string_view s, int scale = 1);
 
 // Draws `s` with its top-left corner at (x, y) (the top of the capitals) in colour `rgb`; each
 // font pixel becomes a scale x scale block. Only set pixels are written, so the background

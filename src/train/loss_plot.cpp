@@ -174,16 +174,16 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
   for (size_t i = 0; i < yt.at.size(); ++i) {
     const int y = py(yt.at[i]);
     fill(img, left - 4 * S, y, 4 * S, 2, black);
-    data::draw_text(img, left - 6 * S - data::text_width(ylabels[i], S) + S, y + 1 - cap / 2, ylabels[i], text, S);
+    data::draw_text(img, left - 6 * S - data::ink_width(ylabels[i], S), y + 1 - cap / 2, ylabels[i], text, S);
   }
   for (double v : xt.at) {
     const int x = px(v);
     const std::string s = tick_label(v, xt.step);
-    const int w = data::text_width(s, S) - S;
+    const int w = data::ink_width(s, S);
     fill(img, x, bottom + 2, 2, 4 * S, black);
     data::draw_text(img, std::clamp(x + 1 - w / 2, 0, width - w), bottom + 6 * S, s, text, S);
   }
-  const int title_w = data::text_width("step", S) - S;
+  const int title_w = data::ink_width("step", S);
   data::draw_text(img, (left + right - title_w) / 2, bottom + 6 * S + line_h + 3 * S, "step", text, S);
 
   for (size_t k = 0; k < series.size(); ++k) {

@@ -61,11 +61,11 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
   const bool labelled = size >= data::kCapHeight * ts;
   int label_w = 0;
   if (labelled)
-    for (const auto& name : names) label_w = std::max(label_w, data::text_width(name, ts) + 2 * pad - ts);
+    for (const auto& name : names) label_w = std::max(label_w, data::ink_width(name, ts) + 2 * pad);
   const int grid_w = static_cast<int>(n * size), w = label_w + grid_w;
   std::string title;
   for (std::string t : {"EMA samples, step " + std::to_string(step), "step " + std::to_string(step)})
-    if (title.empty() && data::text_width(t, ts) - ts + 2 * pad <= w) title = t;
+    if (title.empty() && data::ink_width(t, ts) + 2 * pad <= w) title = t;
   const int title_h = title.empty() ? 0 : data::kLineHeight * ts + pad;
 
   data::Image img(w, title_h + static_cast<int>(rows.size() * size));
@@ -81,7 +81,7 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
       std::memcpy(img.px(label_w, y0 + y), src + static_cast<size_t>(y) * grid_w * 3, static_cast<size_t>(grid_w) * 3);
     // The name right-aligned against its row, centred on the row's height.
     if (labelled)
-      data::draw_text(img, label_w - pad - data::text_width(names[r], ts) + ts,
+      data::draw_text(img, label_w - pad - data::ink_width(names[r], ts),
                       y0 + static_cast<int>(size - data::kCapHeight * ts) / 2, names[r], ink, ts);
   }
   return data::encode_png(img);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -83,6 +84,18 @@ TEST_CASE("text width is length x advance x scale, and glyphs sit one advance ap
   CHECK(text_width("step") == 4 * kAdvance);
   CHECK(text_width("1.2e-3", 2) == 6 * kAdvance * 2);
   CHECK(text_width("ab", 0) == text_width("ab", 1));
+  CHECK(ink_width("") == 0);
+  {
+    // '7' inks its full glyph width on the top row: the rightmost inked column of "77" at
+    // scale 2 is the last pixel ink_width counts.
+    Image img = white(60, 20);
+    draw_text(img, 0, 0, "77", kInk, 2);
+    int right = -1;
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x)
+        if (inked(img, x, y)) right = std::max(right, x);
+    CHECK(right + 1 == ink_width("77", 2));
+  }
   Image one = white(60, 20), two = white(60, 20);
   draw_text(one, 0, 0, "7", kInk, 2);
   draw_text(two, 0, 0, "77", kInk, 2);
