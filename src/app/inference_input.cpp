@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "core/text.h"
 #include "render/seed_list.h"
 #include "train/checkpoint_layout.h"
@@ -120,13 +121,21 @@ TaskSeeds task_seeds(const json& params, int task) {
 void for_each_unfinished_seed(const std::string& kind, const std::vector<int64_t>& seeds,
                               const std::function<bool(int64_t)>& finished,
                               const std::function<void(int64_t)>& work) {
-  int skipped = 0;
+  // A seed is minutes of work at full size and writes its directory atomically: stopping between
+  // seeds loses nothing, stopping inside one would lose it.
+  install_stop_handlers();
+  int skipped = 0, done = 0;
   for (int64_t seed : seeds) {
     if (finished(seed)) {
       ++skipped;
       continue;
     }
+    if (stop_requested())
+      throw Error(ExitCode::preempted,
+                  fmt::format("{}: stopped on signal {} with {} of {} seed(s) done; rerun to do the rest",
+                              kind, stop_signal(), skipped + done, seeds.size()));
     work(seed);
+    ++done;
   }
   if (skipped) log::info("{}: {} seed(s) already done with these settings, skipped", kind, skipped);
 }

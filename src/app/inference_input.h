@@ -54,7 +54,9 @@ struct TaskSeeds {
 TaskSeeds task_seeds(const nlohmann::json& params, int task);
 
 // `work` on each seed `finished` does not report done with the current settings (a rerun
-// resumes where it stopped); logs, under `kind`, how many were skipped.
+// resumes where it stopped); logs, under `kind`, how many were skipped. A stop signal (Slurm's
+// USR1 before a time limit, SIGTERM, Ctrl-C) lets the seed in hand finish, then throws an
+// Error with ExitCode::preempted: the finished seeds stay, and the rerun does the rest.
 void for_each_unfinished_seed(const std::string& kind, const std::vector<int64_t>& seeds,
                               const std::function<bool(int64_t)>& finished,
                               const std::function<void(int64_t)>& work);

@@ -13,6 +13,7 @@
 #include "config/curriculum.h"
 #include "core/atomic_file.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "data/light_prior.h"
 #include "data/synth.h"
 #include "data/synth_export.h"
@@ -99,6 +100,7 @@ void run_synth(const json& params, const std::string& out_dir) {
   sg::mpi::init();
   const int rank = sg::mpi::rank(), size = sg::mpi::size();
   sg::log::set_rank(rank, size);
+  sg::install_stop_handlers();  // the image export stops between images (exit 75, resumable)
   const sg::data::SynthParams p = params_from_json(params);
   if (rank == 0) {
     sg::create_dirs(out_dir);

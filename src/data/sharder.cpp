@@ -168,9 +168,14 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   if (rank == 0) progress = std::make_unique<Progress>("shard (rank 0)", mine, "img");
   int64_t kept = 0, built = 0;
   std::string failure;
+  bool stopped = false;
   try {
     for (int64_t k = rank; k < nshards; k += size) {
-      if (stop_requested()) throw StageError("stopped by signal " + std::to_string(stop_signal()));
+      // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
+      if (stop_requested()) {
+        stopped = true;
+        break;
+      }
       const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
       const std::string fp = shard_fingerprint(src, opt, first, last);
       if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
@@ -191,6 +196,9 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     if (!failure.empty()) throw StageError(failure);
     throw StageError("sharding failed on another rank");
   }
+  if (mpi::allreduce_or(stopped))
+    throw Error(ExitCode::preempted, "shard: stopped on signal " + std::to_string(stop_signal()) +
+                                         "; rerun to build the remaining shards (finished ones are kept)");
   int64_t counts[2] = {kept, built};
   mpi::allreduce_sum(counts, 2);
 

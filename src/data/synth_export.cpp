@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/signals.h"
 #include "data/codec.h"
+#include "mpi/mpi.h"
 
 namespace sg::data {
 
@@ -47,8 +48,13 @@ void export_synth_images(const SynthParams& p, const std::string& dir, const std
   int64_t mine = 0;
   for (int64_t i = rank; i < p.count; i += size) ++mine;
   Progress progress("synth images (rank " + std::to_string(rank) + ")", mine, "img");
+  bool stopped = false;
   for (int64_t i = rank; i < p.count; i += size) {
-    if (stop_requested()) throw StageError("stopped by signal " + std::to_string(stop_signal()));
+    // Images are written atomically and skipped when present: a stop loses nothing.
+    if (stop_requested()) {
+      stopped = true;
+      break;
+    }
     const std::string path = (std::filesystem::path(dir) / fmt::format("{:06d}.{}", i, format)).string();
     if (std::filesystem::exists(path)) {  // written atomically, so present means complete
       progress.advance();
@@ -59,6 +65,10 @@ void export_synth_images(const SynthParams& p, const std::string& dir, const std
     progress.advance();
   }
   progress.finish();
+  // Every rank learns of a stop, so none waits at the caller's next barrier for one that left.
+  if (mpi::allreduce_or(stopped))
+    throw Error(ExitCode::preempted, "synth images: stopped on signal " + std::to_string(stop_signal()) +
+                                         "; rerun to export the rest (written images are kept)");
 }
 
 }  // namespace sg::data

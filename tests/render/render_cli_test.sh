@@ -32,6 +32,22 @@ expect_out "3 seed\(s\) already done"
 expect_exit 0 "$SHADEGAN" render "${common[@]}" --task 0 --psi 0.7 --out out
 expect_no_out "already done"
 
+# A stop signal (Slurm's USR1 ahead of a time limit) lets the seed in hand finish, then exits 75
+# (preempted): finished seeds stay, and the rerun renders only the rest. Ten seeds of about a
+# second each leave the signal, sent once seed 0 is written, well before the last.
+"$SHADEGAN" render "${common[@]}" --seeds 0-9 --out stop >stop.log 2>&1 &
+pid=$!
+wait_for_file stop/seed00000/render.json
+kill -USR1 $pid
+set +e; wait $pid; code=$?; set -e
+[ "$code" -eq 75 ] || fail "render exited $code after SIGUSR1, expected 75: $(tail -5 stop.log)"
+grep -Eq "render: stopped on signal 10 with [0-9] of 10 seed\(s\) done" stop.log || fail "no stop message: $(tail -5 stop.log)"
+[ -s stop/seed00000/render.json ] && [ ! -e stop/seed00009 ] || fail "stopped render left $(ls stop)"
+kept=$(ls -d stop/seed0000? | wc -l)
+expect_exit 0 "$SHADEGAN" render "${common[@]}" --seeds 0-9 --out stop
+expect_out "$kept seed\(s\) already done"
+[ -s stop/seed00009/render.json ] || fail "the rerun did not finish the seeds"
+
 # Bad input, each before any work (no output directory appears).
 expect_exit 2 "$SHADEGAN" render "${common[@]}" --image-size 0 --out bad1
 expect_out "image_size must be >= 1"
