@@ -49,7 +49,10 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
     names.push_back("albedo");
   }
   if (out.shading.defined()) {
-    rows.push_back(grey(out.shading));
+    // On a fixed scale, 0 black to 2 white (ambient + diffuse, each at most 1), so 1, the shade
+    // that leaves the albedo as it is, is mid-grey: before the shading warm-up (l_ratio 0) the
+    // shade is exactly 1, which min-max scaling drew as a black row that looked like a fault.
+    rows.push_back((out.shading / 2).clamp(0, 1).unsqueeze(1).expand({-1, 3, -1, -1}));
     names.push_back("shading");
   }
   rows.push_back(grey(out.depth));
