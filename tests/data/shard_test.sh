@@ -71,46 +71,45 @@ for k in range(4):
     assert np.array_equal(a, b), k
 PY
 
-# Kill -9 in the middle, rerun: finishes, keeps the shards already done, same content.
+# Interrupted in the middle, then rerun: finishes, keeps the shards already done, same content.
 expect_exit 0 "$SHADEGAN" synth --out big --count 240 --size 32 --seed 1
 expect_exit 0 "$SHADEGAN" shard --synth big --out ref --shard-size 8
-"$SHADEGAN" shard --synth big --out killed --shard-size 8 2>/dev/null &
-pid=$!
-for _ in $(seq 1 300); do
-  [ "$(ls killed/parts 2>/dev/null | wc -l)" -ge 3 ] && break
-  sleep 0.05
-done
+
+# Starts sharding big/ into $1 in the background (pid in $pid) and waits for $2 finished parts.
+start_sharding() {
+  "$SHADEGAN" shard --synth big --out "$1" --shard-size 8 >"$1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    [ "$(ls "$1/parts" 2>/dev/null | wc -l)" -ge "$2" ] && break
+    sleep 0.05
+  done
+}
+# Reruns the sharding of $1 and checks it ends equal to ref/, keeping at least $2 shards.
+rerun_equals_ref() {
+  [ ! -e "$1/manifest.json" ] || fail "the interrupted run into $1 finished first; make it bigger"
+  expect_exit 0 "$SHADEGAN" shard --synth big --out "$1" --shard-size 8
+  $PY - "$1" "$2" <<'PY' || fail "the run resumed in $1 differs from the uninterrupted one or redid kept shards"
+import json, sys
+a = json.load(open("ref/manifest.json")); b = json.load(open(sys.argv[1] + "/manifest.json"))
+assert a["content_hash"] == b["content_hash"]
+assert b["shards_kept"] >= int(sys.argv[2]) and b["shards_built"] + b["shards_kept"] == 30, b
+PY
+}
+
+# kill -9: nothing is cleaned up, yet nothing finished is lost.
+start_sharding killed 3
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-[ ! -e killed/manifest.json ] || fail "the killed run finished before it was killed; make it bigger"
-expect_exit 0 "$SHADEGAN" shard --synth big --out killed --shard-size 8
-$PY - <<'PY' || fail "the resumed run differs from the uninterrupted one or redid kept shards"
-import json
-a = json.load(open("ref/manifest.json")); b = json.load(open("killed/manifest.json"))
-assert a["content_hash"] == b["content_hash"]
-assert b["shards_kept"] >= 3 and b["shards_built"] + b["shards_kept"] == 30, b
-PY
+rerun_equals_ref killed 3
 
-# A stop signal (Slurm's USR1 ahead of a time limit) between shards: exit 75 (preempted), no
-# manifest yet, and the rerun keeps the finished shards and ends with the same content.
-"$SHADEGAN" shard --synth big --out stopped --shard-size 8 >stopshard.log 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-  [ "$(ls stopped/parts 2>/dev/null | wc -l)" -ge 1 ] && break
-  sleep 0.05
-done
+# A stop signal (Slurm's USR1 ahead of a time limit) stops between shards with exit 75
+# (preempted) and no manifest.
+start_sharding stopped 1
 kill -USR1 "$pid"
 set +e; wait "$pid"; code=$?; set -e
-[ "$code" -eq 75 ] || fail "shard exited $code after SIGUSR1, expected 75: $(tail -3 stopshard.log)"
-grep -q "shard: stopped on signal 10" stopshard.log || fail "no stop message: $(tail -3 stopshard.log)"
-[ ! -e stopped/manifest.json ] || fail "the stopped run wrote its manifest"
-expect_exit 0 "$SHADEGAN" shard --synth big --out stopped --shard-size 8
-$PY - <<'PY' || fail "the run resumed after a stop differs from the uninterrupted one or redid kept shards"
-import json
-a = json.load(open("ref/manifest.json")); b = json.load(open("stopped/manifest.json"))
-assert a["content_hash"] == b["content_hash"]
-assert b["shards_kept"] >= 1 and b["shards_built"] + b["shards_kept"] == 30, b
-PY
+[ "$code" -eq 75 ] || fail "shard exited $code after SIGUSR1, expected 75: $(tail -3 stopped.log)"
+grep -q "shard: stopped on signal 10" stopped.log || fail "no stop message: $(tail -3 stopped.log)"
+rerun_equals_ref stopped 1
 
 # A stop signal during the image export: exit 75 (preempted), the images written so far stay,
 # and the rerun exports only the rest. 300 images of 64 px take seconds; the signal is sent
