@@ -27,6 +27,7 @@ const std::vector<std::string> kDiscriminators = {"ProgressiveEncoderDiscriminat
 const std::vector<std::string> kClampModes = {"relu", "softplus"};
 const std::vector<std::string> kZDists = {"gaussian", "uniform"};
 const std::vector<std::string> kFillModes = {"none", "debug", "weight"};
+const std::vector<std::string> kDepthLosses = {"l1+lpips", "l1"};
 const std::vector<std::string> kModels = {"SPATIALSIRENBASELINE"};
 const std::vector<std::string> kGenerators = {"ImplicitGenerator3d"};
 
@@ -58,7 +59,7 @@ const std::vector<std::string> kGlobalKeys = {
     "l_ratio", "rt_normal",
     // ours
     "siren_hidden_dim", "mapping_hidden_dim", "surf_nf", "surf_size", "nerf_noise_steps",
-    "l_ratio_start", "l_ratio_steps"};
+    "l_ratio_start", "l_ratio_steps", "depth_loss"};
 
 std::string num(double v) { return fmt::format("{}", v); }
 std::string num(int64_t v) { return std::to_string(v); }
@@ -295,6 +296,7 @@ Globals read_globals(const std::string& file, const toml::table& t) {
   g.nerf_noise_steps = r.integer("nerf_noise_steps", 5000, at_least(1), "a step count >= 1");
   g.l_ratio_start = r.integer("l_ratio_start", 5000, at_least(0), "a step >= 0");
   g.l_ratio_steps = r.integer("l_ratio_steps", 2000, at_least(1), "a step count >= 1");
+  g.depth_loss = r.choice("depth_loss", std::string("l1+lpips"), kDepthLosses);
   return g;
 }
 
@@ -519,6 +521,7 @@ nlohmann::json globals_json(const Globals& g) {
       {"nerf_noise_steps", g.nerf_noise_steps},
       {"l_ratio_start", g.l_ratio_start},
       {"l_ratio_steps", g.l_ratio_steps},
+      {"depth_loss", g.depth_loss},
   };
   if (g.surf_schedule) {
     const auto& s = *g.surf_schedule;

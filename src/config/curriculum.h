@@ -111,6 +111,10 @@ struct Globals {
   int64_t nerf_noise_steps = 5000;    // nerf_noise = max(0, 1 - s/nerf_noise_steps), >= 1
   int64_t l_ratio_start = 5000;       // l_ratio = clamp((s - start)/steps, 0, 1)
   int64_t l_ratio_steps = 2000;       // >= 1
+  // The surface net's depth loss (spec §3.2): "l1+lpips" (the reference's: L1 plus LPIPS-VGG of
+  // the normalised depth maps) or "l1". Explicit because LPIPS needs weights that cannot be
+  // downloaded here: a run without them must say "l1" rather than silently train another loss.
+  std::string depth_loss = "l1+lpips";
 };
 
 // The parameters in force at one step.
@@ -182,6 +186,7 @@ extern const std::vector<std::string> kDiscriminators;
 extern const std::vector<std::string> kClampModes;
 extern const std::vector<std::string> kZDists;
 extern const std::vector<std::string> kFillModes;
+extern const std::vector<std::string> kDepthLosses;
 extern const std::vector<std::string> kModels;
 extern const std::vector<std::string> kGenerators;
 

@@ -350,6 +350,7 @@ TEST_CASE("every shipped curriculum parses and has the reference's global values
     CHECK(g.nerf_noise_steps == 5000);
     CHECK(g.l_ratio_start == 5000);
     CHECK(g.l_ratio_steps == 2000);
+    CHECK(g.depth_loss == "l1+lpips");  // the reference's depth loss, by default
   }
   CHECK(load_curriculum(config_path("CelebA_piGAN")).globals.mvn_path ==
         "weights/light_mvn/celeba_light_mvn.pth");
@@ -384,6 +385,27 @@ TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthe
   CHECK(c.at(24).stage.img_size == 32);
   CHECK(c.at(30).last_upsample_step == 24);
   CHECK(c.at(40).done);
+}
+
+// LPIPS's weights cannot be downloaded, so every curriculum the demo, the comparison and the
+// tests train says which depth loss it means instead of inheriting "l1+lpips" and being refused.
+TEST_CASE("depth_loss: the demo, the comparison pair and the test curricula say \"l1\"; anything else is named") {
+  for (const std::string& path : {config_path("demo"), config_path("compare_shadegan"), config_path("compare_pigan"),
+                                  std::string(SG_SOURCE_DIR) + "/tests/train/tiny.toml"}) {
+    CAPTURE(path);
+    const Curriculum c = load_curriculum(path);
+    CHECK(c.globals.depth_loss == "l1");
+    CHECK(c.to_json()["globals"]["depth_loss"] == "l1");
+  }
+  CHECK(parse_curriculum(kBase, "t.toml").globals.depth_loss == "l1+lpips");
+  CHECK(parse_curriculum("depth_loss = \"l1\"\n" + kBase, "t.toml").globals.depth_loss == "l1");
+  const std::string e = error_of("depth_loss = \"lpips\"\n" + kBase);
+  CHECK(has(e, "t.toml:1: depth_loss: unknown depth_loss 'lpips'"));
+  CHECK(has(e, "valid: l1, l1+lpips"));
+  Curriculum c = parse_curriculum(kBase, "t.toml");
+  c.apply_override("depth_loss", "l1");
+  CHECK(c.globals.depth_loss == "l1");
+  CHECK(has(override_error(c, "depth_loss", "L1"), "--set depth_loss: depth_loss: unknown depth_loss 'L1'"));
 }
 
 // The shape comparison (jobs/shape_compare.toml) means something only if the two curricula differ
