@@ -319,4 +319,12 @@ void Dataset::read_rows(int64_t first, int64_t count, void* data) const {
   check(H5Dread(h_.id(), native(type_), s.mem.id(), s.file.id(), H5P_DEFAULT, data), "Dread", w);
 }
 
+std::vector<double> Dataset::read_all_f64() const {
+  int64_t n = 1;
+  for (int64_t d : dims_) n *= d;
+  std::vector<double> v(static_cast<size_t>(n));
+  if (n > 0) check(H5Dread(h_.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "Dread", where());
+  return v;
+}
+
 }  // namespace sg::data::h5

@@ -86,6 +86,10 @@ class Dataset {
   void write_rows(int64_t first, int64_t count, const void* data);
   void read_rows(int64_t first, int64_t count, void* data) const;
   int64_t row_elements() const;  // elements per leading index
+  // Every element, whatever the rank (scalars included), converted to double by HDF5: exact for
+  // float32, float64 and integers below 2^53. For reading fixtures whose layout is documented
+  // rather than fixed.
+  std::vector<double> read_all_f64() const;
 
  private:
   std::string where() const { return "'" + file_ + "' dataset '" + name_ + "'"; }
