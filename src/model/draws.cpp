@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace sg::model {
 
@@ -18,6 +19,17 @@ std::string draw_name(Draw kind) {
     case Draw::latent: return "latent";
   }
   return "?";
+}
+
+Draw draw_from_name(const std::string& name) {
+  const Draw all[] = {Draw::camera,    Draw::hybrid_coin, Draw::perturbation, Draw::nerf_noise,
+                      Draw::pdf_uniform, Draw::avg_latents, Draw::light,      Draw::latent};
+  std::vector<std::string> names;
+  for (Draw d : all) {
+    if (draw_name(d) == name) return d;
+    names.push_back(draw_name(d));
+  }
+  throw StageError(unknown_name_message("random draw kind", name, names));
 }
 
 void Draws::push(Draw kind, at::Tensor t) { fixed[kind].push_back(std::move(t)); }

@@ -25,6 +25,8 @@ enum class Draw {
   latent,        // z for training / previews, normal (n, z_dim)
 };
 std::string draw_name(Draw kind);
+// The kind named `name` (draw_name's inverse); StageError listing the valid names otherwise.
+Draw draw_from_name(const std::string& name);
 
 struct Draws {
   at::Generator generator;  // undefined: the global default CPU generator

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.h"
 #include "core/text.h"
@@ -133,6 +134,34 @@ std::string first_bad(std::initializer_list<std::pair<const char*, double>> term
   return "";
 }
 
+// The identity loss's two terms (spec §6.2), each times its lambda; zero when its lambda is 0
+// (the reference computes the latent term and multiplies it by z_lambda = 0: the same value).
+struct Identity {
+  at::Tensor latent, position;
+  at::Tensor total() const { return latent + position; }
+};
+
+Identity identity_terms(const model::DiscriminatorOutput& d, const at::Tensor& z, const at::Tensor& pose,
+                        const config::Globals& g, const at::TensorOptions& o) {
+  Identity id{at::zeros({}, o), at::zeros({}, o)};
+  if (g.z_lambda > 0) id.latent = mse(d.latent, z) * g.z_lambda;
+  if (g.pos_lambda > 0) id.position = mse(d.position, pose) * g.pos_lambda;
+  return id;
+}
+
+// Forward tensors of one step, per name, in batch_split chunks; joined into StepCapture::forward.
+struct ForwardParts {
+  bool on = false;
+  std::map<std::string, std::vector<at::Tensor>> parts;
+  void keep(const std::string& name, const at::Tensor& t) {
+    if (on && t.defined()) parts[name].push_back(t.detach().clone());
+  }
+  void join_into(std::map<std::string, at::Tensor>& out) const {
+    out.clear();
+    for (const auto& [name, ts] : parts) out[name] = at::cat(ts);
+  }
+};
+
 }  // namespace
 
 StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tensor& real_in,
@@ -146,6 +175,8 @@ StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tenso
   const int64_t B = real_in.size(0), split = r.stage.batch_split, chunk = B / split;
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat).device(st.device);
   const double pct = std::max(std::pow(0.99, double(r.step) / double(g.topk_interval)), g.topk_v);
+  ForwardParts fwd;
+  fwd.on = st.capture;
 
   // ---- discriminator step ----
   at::Tensor z, l, fakes, fake_pose;
@@ -153,12 +184,15 @@ StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tenso
     torch::NoGradGuard ng;
     z = sample_z(st.draws, g, B, fopts);
     l = model::sample_light(st.prior, B, st.draws).to(fopts);
+    fwd.keep("d_light", l);
     std::vector<at::Tensor> imgs, poses;
     for (int64_t c = 0; c < split; ++c) {
       auto out = st.G->forward(z.slice(0, c * chunk, (c + 1) * chunk), l.slice(0, c * chunk, (c + 1) * chunk),
                                opt, st.draws);
       imgs.push_back(out.rgb.detach());
       poses.push_back(out.pose.detach());
+      fwd.keep("d_depth", out.depth);
+      fwd.keep("d_depth_pred", out.depth_pred);
     }
     fakes = at::cat(imgs);
     fake_pose = at::cat(poses);
@@ -172,20 +206,26 @@ StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tenso
     r1 = 0.5 * g.r1_lambda * grad.reshape({B, -1}).norm(2, 1).pow(2).mean();
   }
   auto fout = st.D.forward(fakes, res.alpha);
-  at::Tensor d_identity = at::zeros({}, fopts);
-  if (g.z_lambda > 0) d_identity = d_identity + mse(fout.latent, z) * g.z_lambda;
-  if (g.pos_lambda > 0) d_identity = d_identity + mse(fout.position, fake_pose) * g.pos_lambda;
+  const Identity d_id = identity_terms(fout, z, fake_pose, g, fopts);
+  at::Tensor d_identity = d_id.total();
   at::Tensor d_fake = at::softplus(fout.prediction).mean(), d_real = at::softplus(-rout.prediction).mean();
   at::Tensor d_loss = d_fake + d_real + r1 + d_identity;
+  fwd.keep("d_fake_imgs", fakes);
+  fwd.keep("d_fake_pose", fake_pose);
+  fwd.keep("d_real_logits", rout.prediction);
+  fwd.keep("d_fake_logits", fout.prediction);
+  fwd.keep("d_fake_position_pred", fout.position);
   st.opt_D->zero_grad();
   d_loss.backward();
   const auto dparams = d_parameters(st);
   allreduce_mean_grads(dparams);
-  if (st.capture_grads) st.captured_d_grads = grad_copies(dparams);
+  if (st.capture) st.captured.d_grads = grad_copies(dparams);
   res.d_grad_norm = torch::nn::utils::clip_grad_norm_(dparams, g.grad_clip);
   res.d_loss = d_loss.item<double>();
   res.r1 = r1.item<double>();
   res.d_identity = d_identity.item<double>();
+  res.d_position_penalty = d_id.position.item<double>();
+  res.d_latent_penalty = d_id.latent.item<double>();
   res.real_score = rout.prediction.mean().item<double>();
   res.fake_score = fout.prediction.mean().item<double>();
   std::string bad = first_bad({{"d_loss.fake", d_fake.item<double>()},
@@ -204,7 +244,10 @@ StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tenso
   // ---- generator step ----
   z = sample_z(st.draws, g, B, fopts);
   l = model::sample_light(st.prior, B, st.draws).to(fopts);
-  double g_loss_sum = 0, depth_sum = 0, gid_sum = 0;
+  fwd.keep("g_light", l);
+  // Per-chunk means of: g_loss, depth_loss, identity, its position and latent terms, depth L1,
+  // depth LPIPS, the mean D logit.
+  double sums[8] = {0};
   for (int64_t c = 0; c < split; ++c) {
     const at::Tensor zc = z.slice(0, c * chunk, (c + 1) * chunk);
     auto out = st.G->forward(zc, l.slice(0, c * chunk, (c + 1) * chunk), opt, st.draws);
@@ -212,32 +255,49 @@ StepResult train_step(TrainState& st, const config::Resolved& r, const at::Tenso
     const int64_t k = static_cast<int64_t>(std::ceil(pct * double(d.prediction.size(0))));
     res.topk = k;
     at::Tensor preds = std::get<0>(at::topk(d.prediction, k, 0));
-    at::Tensor identity = at::zeros({}, fopts);
-    if (g.z_lambda > 0) identity = identity + mse(d.latent, zc) * g.z_lambda;
-    if (g.pos_lambda > 0) identity = identity + mse(d.position, out.pose) * g.pos_lambda;
+    const Identity id = identity_terms(d, zc, out.pose, g, fopts);
+    at::Tensor identity = id.total();
     at::Tensor g_loss = at::softplus(-preds).mean() + identity;
-    at::Tensor depth_loss = at::zeros({}, fopts);
+    at::Tensor depth_l1 = at::zeros({}, fopts), depth_lpips = at::zeros({}, fopts);
     if (g.surf_track) {
       auto norm = [&](const at::Tensor& t) { return 2 * (t - g.ray_start) / (g.ray_end - g.ray_start) - 1; };
       at::Tensor pred = norm(out.depth_pred), target = norm(out.depth.detach());
-      depth_loss = (pred - target).abs().mean();
+      depth_l1 = (pred - target).abs().mean();
       if (st.lpips.defined()) {
         auto three = [](const at::Tensor& t) { return t.unsqueeze(1).expand({-1, 3, -1, -1}); };
-        depth_loss = depth_loss + lpips_distance(st.lpips, three(pred), three(target)).mean();
+        at::Tensor per_image = lpips_distance(st.lpips, three(pred), three(target));
+        fwd.keep("g_lpips", per_image);
+        depth_lpips = per_image.mean();
       }
     }
+    at::Tensor depth_loss = depth_l1 + depth_lpips;
+    fwd.keep("g_fake_imgs", out.rgb);
+    fwd.keep("g_fake_pose", out.pose);
+    fwd.keep("g_depth", out.depth);
+    fwd.keep("g_depth_pred", out.depth_pred);
+    fwd.keep("g_fake_logits", d.prediction);
     // Chunk gradients accumulate without 1/batch_split (spec §12.14).
     (g_loss + depth_loss).backward();
-    g_loss_sum += g_loss.item<double>();
-    depth_sum += depth_loss.item<double>();
-    gid_sum += identity.item<double>();
+    const double terms[8] = {g_loss.item<double>(),        depth_loss.item<double>(),
+                             identity.item<double>(),      id.position.item<double>(),
+                             id.latent.item<double>(),     depth_l1.item<double>(),
+                             depth_lpips.item<double>(),   d.prediction.mean().item<double>()};
+    for (int i = 0; i < 8; ++i) sums[i] += terms[i] / double(split);
   }
-  res.g_loss = g_loss_sum / double(split);
-  res.depth_loss = depth_sum / double(split);
-  res.g_identity = gid_sum / double(split);
+  res.g_loss = sums[0];
+  res.depth_loss = sums[1];
+  res.g_identity = sums[2];
+  res.g_position_penalty = sums[3];
+  res.g_latent_penalty = sums[4];
+  res.depth_l1 = sums[5];
+  res.depth_lpips = sums[6];
+  res.g_fake_score = sums[7];
   const auto gparams = g_parameters(st);
   allreduce_mean_grads(gparams);
-  if (st.capture_grads) st.captured_g_grads = grad_copies(gparams);
+  if (st.capture) {
+    st.captured.g_grads = grad_copies(gparams);
+    fwd.join_into(st.captured.forward);
+  }
   res.g_grad_norm = torch::nn::utils::clip_grad_norm_(gparams, g.grad_clip);
   bad = first_bad({{"g_loss", res.g_loss}, {"depth_loss", res.depth_loss}, {"g_grad_norm", res.g_grad_norm}});
   res.g_finite = !mpi::allreduce_or(!bad.empty());

@@ -6,9 +6,11 @@
 #include <torch/nn/module.h>
 #include <torch/optim/adam.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/curriculum.h"
 #include "model/discriminator.h"
@@ -37,6 +39,17 @@ struct LrPolicy {
   bool fix_unique_lr = false;
 };
 
+// What one step computed, kept for tests (the training-step parity fixture records the same):
+// the averaged gradients before clipping in parameters() order (an unused parameter's as an
+// empty tensor), and the forward tensors under the fixture's names: d_light, d_fake_imgs,
+// d_fake_pose, d_depth, d_depth_pred, d_real_logits, d_fake_logits, d_fake_position_pred (the
+// discriminator step), g_light, g_fake_imgs, g_fake_pose, g_depth, g_depth_pred, g_fake_logits
+// (before top-k), g_lpips (per sample, with LPIPS) for the generator step.
+struct StepCapture {
+  std::vector<at::Tensor> d_grads, g_grads;
+  std::map<std::string, at::Tensor> forward;
+};
+
 struct TrainState {
   model::Generator G{nullptr};
   Discriminator D;
@@ -48,10 +61,9 @@ struct TrainState {
   model::LightPrior prior;
   Lpips lpips;                          // undefined: the depth loss is L1 only
   int64_t step = 0;                     // iterations done
-  // Tests: keep copies of the averaged gradients (before clipping) of the last step, in
-  // parameters() order (an unused parameter's as an empty tensor).
-  bool capture_grads = false;
-  std::vector<at::Tensor> captured_d_grads, captured_g_grads;
+  // Tests: keep what the last step computed (StepCapture) in `captured`.
+  bool capture = false;
+  StepCapture captured;
   torch::Device device{torch::kCPU};
 };
 
@@ -64,8 +76,13 @@ std::vector<at::Tensor> d_parameters(TrainState& st);
 
 struct StepResult {
   double d_loss = 0, g_loss = 0, depth_loss = 0, r1 = 0, d_identity = 0, g_identity = 0;
+  // The identity terms' parts, each already multiplied by its lambda: d_identity =
+  // d_position_penalty + d_latent_penalty, g_identity likewise.
+  double d_position_penalty = 0, d_latent_penalty = 0, g_position_penalty = 0, g_latent_penalty = 0;
+  double depth_l1 = 0, depth_lpips = 0;     // depth_loss's terms (lpips 0 without LPIPS)
   double d_grad_norm = 0, g_grad_norm = 0;  // before clipping
-  double real_score = 0, fake_score = 0;    // mean D logits
+  double real_score = 0, fake_score = 0;    // mean D logits of the D step
+  double g_fake_score = 0;                  // mean D logits of the G step, before top-k
   int64_t topk = 0;
   double alpha = 0, lr_ratio = 1;
   bool d_finite = true, g_finite = true;    // false: that optimizer step was skipped

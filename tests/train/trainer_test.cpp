@@ -288,7 +288,7 @@ TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") 
     }
     real = all_real.slice(0, rank * kB, (rank + 1) * kB);
   }
-  st.capture_grads = true;
+  st.capture = true;
   const train::StepResult res = train::train_step(st, s.r, real, {false, false});
   double losses[2] = {res.d_loss, res.g_loss};
   mpi::allreduce_sum(losses, 2);
@@ -300,8 +300,8 @@ TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") 
     write_file_atomic(dir + "/draws.pkl", std::string(bytes.begin(), bytes.end()));
   }
   c10::List<at::Tensor> list;
-  for (const auto& g : st.captured_d_grads) list.push_back(g);
-  for (const auto& g : st.captured_g_grads) list.push_back(g);
+  for (const auto& g : st.captured.d_grads) list.push_back(g);
+  for (const auto& g : st.captured.g_grads) list.push_back(g);
   list.push_back(at::tensor({losses[0] / world, losses[1] / world}, at::kDouble));
   const auto bytes = torch::jit::pickle_save(c10::IValue(list));
   write_file_atomic(dir + "/grads" + std::to_string(world) + ".pkl", std::string(bytes.begin(), bytes.end()));
