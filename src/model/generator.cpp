@@ -41,7 +41,7 @@ CameraSample camera_for(int64_t B, const RenderOptions& opt, Draws& draws, const
     throw StageError("pose must have shape (" + std::to_string(B) + ", 2), got " +
                      c10::str(pose.sizes()));
   }
-  at::Tensor p = pose.to(fopts.device_opt().value_or(at::kCPU), at::kFloat);
+  at::Tensor p = pose.to(fopts.device_opt().value_or(at::kCPU), fopts.dtype().toScalarType());
   CameraSample c;
   c.pitch = p.slice(1, 0, 1);
   c.yaw = p.slice(1, 1, 2);
@@ -462,7 +462,8 @@ GeneratorOutput GeneratorImpl::staged_forward_with_codes(const at::Tensor& freq,
                                                          const Tiling& tiling) {
   at::NoGradGuard g;
   const int64_t B = freq.size(0);
-  const auto fopts = freq.options().dtype(at::kFloat);
+  // The codes' dtype: float32 as trained; float64 when the parity test measures float noise.
+  const auto fopts = freq.options();
   CameraSample cam = camera_for(B, opt, draws, pose, fopts);
   at::Tensor depth_pred;
   if (cfg.surf_track) depth_pred = predict_depth(surfacenet, freq, phase, cam, opt);
