@@ -4,13 +4,18 @@
 #include <torch/version.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "app/command.h"
+#include "metrics/fid_inception.h"
 #include "mpi/mpi.h"
+#include "train/lpips.h"
+#include "weights/torch_hub.h"
 
 namespace {
 
@@ -30,6 +35,33 @@ std::vector<std::string> mapped_blas() {
       found.insert(path);
   }
   return {found.begin(), found.end()};
+}
+
+// The pretrained weights we use but never download, and where they were found: the FID
+// Inception network (eval) and LPIPS-VGG's two halves (the "l1+lpips" depth loss).
+nlohmann::json pretrained_weights() {
+  nlohmann::json w = nlohmann::json::array();
+  auto add = [&](const std::string& what, const std::string& path, const std::string& source,
+                 const std::vector<std::string>& tried) {
+    w.push_back({{"weights", what}, {"found", !path.empty()}, {"path", path}, {"source", source}, {"looked_in", tried}});
+  };
+  std::string source;
+  std::vector<std::string> tried;
+  std::string inception = sg::metrics::find_inception_weights(&source, &tried);
+  if (!inception.empty() && !std::filesystem::is_regular_file(inception)) {
+    tried.push_back(inception + " (from " + source + ", not a file)");
+    inception.clear();
+    source.clear();
+  }
+  add("FID Inception (" + sg::metrics::kInceptionWeightsFiles.front() + ")", inception, source, tried);
+  const sg::train::LpipsLookup lpips = sg::train::find_lpips_weights({});
+  auto add_lpips = [&](const std::string& what, const std::string& file, const std::string& path) {
+    add(what + " (" + file + ")", path, path.empty() ? "" : "torch hub cache",
+        {sg::weights::torch_hub_checkpoints_dir() + "/" + file});
+  };
+  add_lpips("LPIPS backbone", sg::train::kVggBackboneFile, lpips.files.backbone);
+  add_lpips("LPIPS heads", sg::train::kLpipsHeadsFile, lpips.files.heads);
+  return w;
 }
 
 int run_info(bool json) {
@@ -55,6 +87,8 @@ int run_info(bool json) {
   j["hdf5_version"] = H5_VERSION;
   j["cuda_available"] = torch::cuda::is_available();
   j["cuda_devices"] = torch::cuda::device_count();
+  j["torch_hub_checkpoints"] = sg::weights::torch_hub_checkpoints_dir();
+  j["pretrained_weights"] = pretrained_weights();
   if (sg::mpi::rank() != 0) return 0;
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
@@ -75,11 +109,26 @@ int run_info(bool json) {
   std::printf("HDF5              %s, %s\n", H5_VERSION, j["hdf5_parallel"].get<bool>() ? "parallel" : "serial");
   std::printf("CUDA              %s (%d devices)\n", j["cuda_available"].get<bool>() ? "available" : "not available",
               static_cast<int>(torch::cuda::device_count()));
+  // A file found is what a stage would use when not named; "missing" says where we looked.
+  std::printf("weights cache     %s (TORCH_HOME; never downloaded into)\n", j["torch_hub_checkpoints"].get<std::string>().c_str());
+  int width = 0;
+  for (const auto& w : j["pretrained_weights"]) width = std::max(width, int(w["weights"].get<std::string>().size()));
+  for (const auto& w : j["pretrained_weights"]) {
+    const std::string what = w["weights"].get<std::string>();
+    if (w["found"].get<bool>()) {
+      std::printf("  %-*s found: %s (%s)\n", width, what.c_str(), w["path"].get<std::string>().c_str(),
+                  w["source"].get<std::string>().c_str());
+    } else {
+      std::string looked;
+      for (const auto& t : w["looked_in"]) looked += (looked.empty() ? "" : ", ") + t.get<std::string>();
+      std::printf("  %-*s missing (looked for %s)\n", width, what.c_str(), looked.c_str());
+    }
+  }
   return 0;
 }
 
 const bool registered = sg::app::register_command(
-    {"info", "Print versions, the BLAS actually mapped, threads, MPI, HDF5 and CUDA status",
+    {"info", "Print versions, the BLAS actually mapped, threads, MPI, HDF5, CUDA status and the pretrained weights found",
      [](CLI::App& sub) -> sg::app::Runner {
        auto json = std::make_shared<bool>(false);
        sub.add_flag("--json", *json, "Print as JSON");

@@ -34,8 +34,12 @@ std::vector<sg::graph::ParamSpec> train_params() {
       {"sample_size", ParamType::integer, 64, "side of each sample image"},
       {"seed", ParamType::integer, 0, "initial weights, data order and every random draw follow from it"},
       {"device", ParamType::string, "cpu", "cpu | cuda[:N] (CUDA only where LibTorch was built with it)"},
+      {"lpips_backbone", ParamType::path, "",
+       "torchvision's VGG16 (vgg16-397923af.pth) for depth_loss = \"l1+lpips\"; empty: $TORCH_HOME/hub/checkpoints"},
+      {"lpips_heads", ParamType::path, "",
+       "LPIPS v0.1 heads (vgg.pth, lin0..lin4) for depth_loss = \"l1+lpips\"; empty: $TORCH_HOME/hub/checkpoints"},
       {"lpips_weights", ParamType::path, "",
-       "LPIPS-VGG state dict for the depth loss (see src/train/lpips.h); empty: the depth loss is its L1 term only"},
+       "one state dict holding both the VGG16 backbone and the heads, instead of lpips_backbone and lpips_heads"},
       {"stop_step", ParamType::integer, 0, "stop at this step (0 = the curriculum's end)"},
       {"fix_unique_lr", ParamType::boolean, false,
        "give unique_lr the groups the reference meant (surface net x10, mapping x0.05); default: its actual "
@@ -66,6 +70,8 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
   o.light_prior = p.at("light_prior").get<std::string>();
   o.init = p.at("init").get<std::string>();
   o.lpips_weights = p.at("lpips_weights").get<std::string>();
+  o.lpips_backbone = p.at("lpips_backbone").get<std::string>();
+  o.lpips_heads = p.at("lpips_heads").get<std::string>();
   o.ckpt_every = p.at("ckpt_every").get<int64_t>();
   o.keep = static_cast<int>(p.at("keep").get<int64_t>());
   o.sample_every = p.at("sample_every").get<int64_t>();

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "weights/state_dict.h"
+#include "weights/torch_hub.h"
 
 namespace sg::metrics {
 
@@ -236,24 +237,39 @@ InceptionFeatures FidInception::features(const at::Tensor& images, InceptionInpu
   return forward(inception_preprocess(images, mode));
 }
 
+const std::vector<std::string> kInceptionWeightsFiles = {"pt_inception-2015-12-05-6726825d.pth",
+                                                        "weights-inception-2015-12-05-6726825d.pth"};
+
+std::string find_inception_weights(std::string* source, std::vector<std::string>* tried) {
+  const char* env = std::getenv("SG_INCEPTION_WEIGHTS");
+  if (env && *env) {
+    if (source) *source = "SG_INCEPTION_WEIGHTS";
+    return env;
+  }
+  const std::string cached = weights::find_in_torch_hub(kInceptionWeightsFiles, tried);
+  if (source) *source = cached.empty() ? "" : "torch hub cache";
+  return cached;
+}
+
 std::string resolve_inception_weights(const std::string& configured,
                                       const std::string& config_key) {
   std::string path = configured;
   std::string source = "config key '" + config_key + "'";
-  if (path.empty()) {
-    const char* env = std::getenv("SG_INCEPTION_WEIGHTS");
-    if (env && *env) {
-      path = env;
-      source = "SG_INCEPTION_WEIGHTS";
-    }
-  }
+  std::vector<std::string> tried;
+  if (path.empty()) path = find_inception_weights(&source, &tried);
   const std::string where =
       "FID/KID/IS need the FID Inception weights pt_inception-2015-12-05-6726825d.pth (the file "
       "pytorch-fid and torch-fidelity use; torch-fidelity names its copy "
-      "weights-inception-2015-12-05-6726825d.pth). Researchers usually have it in "
-      "~/.cache/torch/hub/checkpoints/. It is never downloaded: set '" +
+      "weights-inception-2015-12-05-6726825d.pth). Researchers usually have it in torch's cache, "
+      "$TORCH_HOME/hub/checkpoints (default ~/.cache/torch/hub/checkpoints; here " +
+      weights::torch_hub_checkpoints_dir() + "), where it is looked for. It is never downloaded: put it "
+      "there, or set '" +
       config_key + "' or the environment variable SG_INCEPTION_WEIGHTS to its path.";
-  if (path.empty()) throw ConfigError("no Inception weights given. " + where);
+  if (path.empty()) {
+    std::string looked;
+    for (const std::string& t : tried) looked += (looked.empty() ? "" : ", ") + t;
+    throw ConfigError("no Inception weights given or found (looked for " + looked + "). " + where);
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     throw ConfigError(fmt::format("Inception weights '{}' (from {}) do not exist or are not a "

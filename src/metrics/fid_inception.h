@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metrics/inception_input.h"
 
@@ -46,9 +47,18 @@ class FidInception {
   std::shared_ptr<FidInceptionNet> net_;
 };
 
+// The names the FID Inception weights go by in torch's cache: pytorch-fid's, then torch-fidelity's.
+extern const std::vector<std::string> kInceptionWeightsFiles;
+
+// Where the weights are when not named in a config: $SG_INCEPTION_WEIGHTS if set (`source` =
+// "SG_INCEPTION_WEIGHTS"; returned whether or not it exists, so a wrong setting is reported, not
+// passed over), else the first of kInceptionWeightsFiles in torch's cache (weights/torch_hub.h;
+// `source` = "torch hub cache"), else "". Cache paths tried are appended to `tried`.
+std::string find_inception_weights(std::string* source = nullptr, std::vector<std::string>* tried = nullptr);
+
 // The weights file to use: `configured` (from the config key named `config_key`) if non-empty,
-// else $SG_INCEPTION_WEIGHTS. Nothing is ever downloaded: a path that is unset or names no file
-// is a ConfigError saying which file is needed and where researchers usually have it.
+// else find_inception_weights(). Nothing is ever downloaded: no file found, or a path that names
+// no file, is a ConfigError saying which file is needed and where it was looked for.
 std::string resolve_inception_weights(const std::string& configured,
                                       const std::string& config_key = "inception_weights");
 

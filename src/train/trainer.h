@@ -35,7 +35,12 @@ struct TrainOptions {
   std::string init;               // official generator.pth to start from ("" = random init)
   std::string light_prior;        // "" = curriculum mvn_path, else <synth_dir>/light_prior.pth
   std::string synth_dir;
-  std::string lpips_weights;      // "" = depth loss is L1 only
+  // LPIPS-VGG for depth_loss = "l1+lpips" (train/lpips.h): one combined state dict, or
+  // torchvision's VGG16 and LPIPS's heads; "" = look in torch's cache. Without them a
+  // surface-tracking "l1+lpips" curriculum is refused (ConfigError) before anything is written.
+  std::string lpips_weights;
+  std::string lpips_backbone;
+  std::string lpips_heads;
   int64_t ckpt_every = 100;
   int keep = 3;
   int64_t sample_every = 100;     // 0 = never (except none at the end either)
