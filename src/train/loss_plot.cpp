@@ -88,7 +88,10 @@ std::string tick_label(double v, double step) {
   return m + "e" + std::to_string(e);
 }
 
-std::string plot_png(const std::vector<Series>& series, int width, int height) {
+namespace {
+
+// One panel, drawn into a fresh image.
+data::Image plot_image(const std::vector<Series>& series, int width, int height, double fixed_lo, double fixed_hi) {
   data::Image img(width, height);
   std::fill(img.rgb.begin(), img.rgb.end(), 255);
   const int S = std::max(1, std::min(width / 640, height / 360));  // text scale
@@ -120,6 +123,11 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
     xmin = 0;
   }
   if (!(xmax > xmin)) xmax = xmin + 1;
+  if (std::isfinite(fixed_lo) && std::isfinite(fixed_hi) && fixed_hi > fixed_lo) {
+    const double pad = 0.05 * (fixed_hi - fixed_lo);  // the bounds' curves stay visible off the frame
+    ymin = fixed_lo - pad;
+    ymax = fixed_hi + pad;
+  }
 
   // Legend: swatch + name per series, left to right, wrapping to a new line when the width
   // runs out. Laid out first because its height sets the top margin.
@@ -208,6 +216,21 @@ std::string plot_png(const std::vector<Series>& series, int width, int height) {
     }
     fill(img, legend[k].x, legend[k].y - S, sw, cap + 2 * S, s.rgb);
     data::draw_text(img, legend[k].x + sw + gap, legend[k].y, s.name, black, S);
+  }
+  return img;
+}
+
+}  // namespace
+
+std::string plot_png(const std::vector<Series>& series, int width, int height) {
+  return data::encode_png(plot_image(series, width, height, NAN, NAN));
+}
+
+std::string plot_panels_png(const std::vector<Panel>& panels, int width, int panel_height) {
+  data::Image img(width, panel_height * static_cast<int>(panels.size()));
+  for (size_t k = 0; k < panels.size(); ++k) {
+    const data::Image p = plot_image(panels[k].series, width, panel_height, panels[k].y_lo, panels[k].y_hi);
+    std::copy(p.rgb.begin(), p.rgb.end(), img.px(0, static_cast<int>(k) * panel_height));
   }
   return data::encode_png(img);
 }

@@ -23,8 +23,19 @@ SampleInputs fixed_sample_inputs(int64_t n, int64_t z_dim, const model::LightPri
   return s;
 }
 
-std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::RenderOptions opt, int64_t size,
-                            int64_t step) {
+namespace {
+
+// Mean of `x` (B, S, S) over the pixels where `region` (S, S) is true; NaN for an empty region.
+double region_mean(const at::Tensor& x, const at::Tensor& region) {
+  const int64_t count = region.sum().item<int64_t>();
+  if (count == 0) return NAN;
+  return (x * region.to(x.dtype())).sum().item<double>() / double(count * x.size(0));
+}
+
+}  // namespace
+
+SampleGrid sample_grid(model::Generator& G, const SampleInputs& in, model::RenderOptions opt, int64_t size,
+                       int64_t step, const at::Tensor& silhouette) {
   torch::NoGradGuard ng;
   opt.img_size = size;
   opt.camera.h_stddev = 0;
@@ -35,7 +46,15 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
   const int64_t n = in.z.size(0);
   std::vector<at::Tensor> rows;
   std::vector<std::string> names;
-  auto out = G->staged_forward(in.z.to(dev), in.light.to(dev), opt, draws);
+  auto out = G->staged_forward(in.z.to(dev), in.light.to(dev), opt, draws);  // keeps the weights
+  SampleStats stats;
+  const at::Tensor opacity = out.weights.sum({2, 3}).reshape({n, size, size}).to(at::kCPU).to(at::kDouble);
+  stats.opacity_mean = opacity.mean().item<double>();
+  if (silhouette.defined()) {
+    const at::Tensor cover = silhouette.to(at::kCPU).to(at::kDouble);
+    stats.opacity_in = region_mean(opacity, cover >= kInsideCover);
+    stats.opacity_out = region_mean(opacity, cover <= kOutsideCover);
+  }
   auto unit = [](const at::Tensor& x) { return ((x + 1) / 2).clamp(0, 1); };  // [-1,1] -> [0,1]
   auto grey = [&](at::Tensor x) {
     const at::Tensor lo = x.amin(), hi = x.amax();
@@ -57,6 +76,10 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
   }
   rows.push_back(grey(out.depth));
   names.push_back("depth");
+  // On its fixed scale, 0 black (empty) to 1 white (opaque): fog shows as an even grey, an
+  // object as a white shape on black.
+  rows.push_back(opacity.clamp(0, 1).to(at::kFloat).unsqueeze(1).expand({-1, 3, -1, -1}));
+  names.push_back("opacity");
 
   // The text scale ts grows with the tiles (2 from 256 px) so text stays readable next to them;
   // below the height of a capital there is no room for a row name, and no label column is drawn.
@@ -87,7 +110,13 @@ std::string sample_grid_png(model::Generator& G, const SampleInputs& in, model::
       data::draw_text(img, label_w - pad - data::ink_width(names[r], ts),
                       y0 + static_cast<int>(size - data::kCapHeight * ts) / 2, names[r], ink, ts);
   }
-  return data::encode_png(img);
+  return {data::encode_png(img), stats};
+}
+
+double density_scale(model::Generator& G) {
+  torch::NoGradGuard ng;
+  const auto& head = G->siren->final_layer;
+  return (head->weight.abs().sum() + head->bias.abs().sum()).item<double>();
 }
 
 }  // namespace sg::train

@@ -20,6 +20,7 @@
 #include "data/loader.h"
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
+#include "train/data_silhouette.h"
 #include "train/grad_sync.h"
 #include "train/light_source.h"
 #include "train/loss_plot.h"
@@ -62,14 +63,30 @@ torch::Device parse_device(const std::string& name) {
   throw ConfigError("train: device must be \"cpu\" or \"cuda[:N]\", got '" + name + "'");
 }
 
+// What the loss plot draws, kept in the checkpoint so a resumed run plots its whole history:
+// per step the losses and discriminator scores; per sample interval the preview's opacities
+// (inside and outside the data's silhouette) and the density head's scale. Checkpoints written
+// before the sample series existed lack them and resume with them empty.
 struct History {
-  std::vector<double> step, d, g, depth;
-  nlohmann::json to_json() const { return {{"step", step}, {"d", d}, {"g", g}, {"depth", depth}}; }
+  std::vector<double> step, d, g, depth, real, fake;
+  std::vector<double> sample_step, opacity_in, opacity_out, density_scale;
+  nlohmann::json to_json() const {
+    return {{"step", step},         {"d", d},                   {"g", g},
+            {"depth", depth},       {"real", real},             {"fake", fake},
+            {"sample_step", sample_step}, {"opacity_in", opacity_in}, {"opacity_out", opacity_out},
+            {"density_scale", density_scale}};
+  }
   void from_json(const nlohmann::json& j) {
-    step = j.at("step").get<std::vector<double>>();
-    d = j.at("d").get<std::vector<double>>();
-    g = j.at("g").get<std::vector<double>>();
-    depth = j.at("depth").get<std::vector<double>>();
+    auto get = [&](const char* k, std::vector<double>& v) {
+      v.clear();
+      if (j.contains(k))
+        for (const auto& x : j.at(k)) v.push_back(x.is_null() ? NAN : x.get<double>());
+    };
+    get("step", step), get("d", d), get("g", g), get("depth", depth), get("real", real), get("fake", fake);
+    get("sample_step", sample_step), get("opacity_in", opacity_in), get("opacity_out", opacity_out);
+    get("density_scale", density_scale);
+    // Per-step series from before "real"/"fake" were kept: pad so every series matches `step`.
+    real.resize(step.size(), NAN), fake.resize(step.size(), NAN);
   }
 };
 
@@ -91,6 +108,29 @@ std::string stage_summary(const config::Resolved& r) {
 }  // namespace
 
 int run_training(const TrainOptions& o) {
+  // The depth loss's weights are settled before anything starts: "l1+lpips" without them is
+  // refused rather than trained as another objective.
+  LpipsWeightFiles lpips_files;
+  Lpips lpips;
+  {
+    const config::Globals& g = o.curriculum.globals;
+    const LpipsWeightFiles named{o.lpips_weights, o.lpips_backbone, o.lpips_heads};
+    if (g.surf_track && g.depth_loss == "l1+lpips") {
+      const LpipsLookup found = find_lpips_weights(named);
+      if (!found.files.complete()) throw ConfigError(lpips_missing_message(o.curriculum.file, found));
+      lpips_files = found.files;
+      // Read now, so that a file of the wrong kind is a bad option too (exit 2), not a failed run.
+      try {
+        lpips = load_lpips(lpips_files);
+      } catch (const Error& e) {
+        if (e.code != ExitCode::failed) throw;
+        throw ConfigError(std::string("LPIPS weights for depth_loss = \"l1+lpips\": ") + e.what());
+      }
+    } else if (named.complete() || !named.backbone.empty() || !named.heads.empty()) {
+      log::warn("train: LPIPS weights given but unused: {}", g.surf_track ? "the curriculum says depth_loss = \"l1\""
+                                                                          : "surf_track is off (no depth loss)");
+    }
+  }
   mpi::init();
   const int rank = mpi::rank(), world = mpi::size();
   log::set_rank(rank, world);
@@ -128,12 +168,13 @@ int run_training(const TrainOptions& o) {
   st.prior.mean = st.prior.mean.to(device);
   st.prior.scale_tril = st.prior.scale_tril.to(device);
   log::info("train: light prior from {}", prior_file);
-  if (!o.lpips_weights.empty()) {
-    st.lpips = load_lpips(o.lpips_weights);
-    log::info("train: depth loss = L1 + LPIPS-VGG ({})", o.lpips_weights);
+  if (lpips.defined()) {
+    st.lpips = std::move(lpips);
+    log::info("train: depth loss = L1 + LPIPS-VGG ({})",
+              lpips_files.combined.empty() ? lpips_files.backbone + ", " + lpips_files.heads : lpips_files.combined);
   } else if (g.surf_track) {
-    log::warn("train: no lpips_weights given: the surface net's depth loss is the L1 term only (the reference "
-              "adds LPIPS-VGG, whose ImageNet weights cannot be downloaded here)");
+    log::info("train: depth_loss = \"l1\" in {}: the depth loss is the L1 term only (the reference's is "
+              "\"l1+lpips\")", cur.file);
   }
 
   History hist;
@@ -215,25 +256,57 @@ int run_training(const TrainOptions& o) {
   std::ofstream metrics;
   if (rank == 0) metrics.open(dir / "logs" / "metrics.jsonl", std::ios::app);
 
-  auto write_samples = [&](const config::Resolved& at) {
-    if (rank != 0 || o.sample_every <= 0) return;
+  // The data's mean silhouette, where the preview's opacity is measured (read before the loader
+  // opens the shards; undefined for data without masks).
+  at::Tensor silhouette;
+  if (rank == 0 && o.sample_every > 0) silhouette = data_mean_silhouette(o.data_dir, o.sample_size);
+  // Discriminator scores since the last sample: their means go into the sample's record.
+  double score_real_sum = 0, score_fake_sum = 0;
+  int64_t score_n = 0;
+
+  // The EMA generator's preview grid, and the numbers that say whether it draws objects yet.
+  auto write_samples = [&](const config::Resolved& at) -> nlohmann::json {
+    if (rank != 0 || o.sample_every <= 0) return {};
     const auto params = st.G->parameters();
     model::ema_store(*st.ema, params);
     model::ema_copy_to(*st.ema, params);
-    std::string png;
+    SampleGrid grid;
     try {
-      png = sample_grid_png(st.G, sample_in, training_render_options(at), o.sample_size, st.step);
+      grid = sample_grid(st.G, sample_in, training_render_options(at), o.sample_size, st.step, silhouette);
     } catch (...) {
       model::ema_restore(*st.ema, params);
       throw;
     }
     model::ema_restore(*st.ema, params);
-    write_file_atomic((dir / "samples" / (checkpoint_name(st.step) + ".png")).string(), png);
-    write_file_atomic((dir / "samples" / "latest.png").string(), png);
-    const std::vector<Series> series = {{"D loss", hist.step, hist.d, {200, 30, 30}},
-                                        {"G loss", hist.step, hist.g, {30, 60, 200}},
-                                        {"depth loss", hist.step, hist.depth, {30, 150, 30}}};
-    write_file_atomic((dir / "loss_curve.png").string(), plot_png(series));
+    const double scale = density_scale(st.G);  // of the trained weights, which Adam moves
+    write_file_atomic((dir / "samples" / (checkpoint_name(st.step) + ".png")).string(), grid.png);
+    write_file_atomic((dir / "samples" / "latest.png").string(), grid.png);
+    hist.sample_step.push_back(double(st.step));
+    hist.opacity_in.push_back(grid.stats.opacity_in);
+    hist.opacity_out.push_back(grid.stats.opacity_out);
+    hist.density_scale.push_back(scale);
+    const nlohmann::json rec = {{"opacity_mean", grid.stats.opacity_mean},
+                                {"opacity_in", grid.stats.opacity_in},
+                                {"opacity_out", grid.stats.opacity_out},
+                                {"density_scale", scale},
+                                {"real_score_mean", score_n ? score_real_sum / score_n : NAN},
+                                {"fake_score_mean", score_n ? score_fake_sum / score_n : NAN}};
+    score_real_sum = score_fake_sum = 0;
+    score_n = 0;
+    // Losses, then discriminator scores, then opacity on its fixed 0..1 axis, then the density
+    // scale: each against its own axis, since their units differ.
+    std::vector<Panel> panels(4);
+    panels[0].series = {{"D loss", hist.step, hist.d, {200, 30, 30}},
+                        {"G loss", hist.step, hist.g, {30, 60, 200}},
+                        {"depth loss", hist.step, hist.depth, {30, 150, 30}}};
+    panels[1].series = {{"real score", hist.step, hist.real, {200, 120, 0}},
+                        {"fake score", hist.step, hist.fake, {120, 0, 200}}};
+    panels[2].series = {{"opacity inside", hist.sample_step, hist.opacity_in, {30, 150, 30}},
+                        {"opacity outside", hist.sample_step, hist.opacity_out, {200, 30, 30}}};
+    panels[2].y_lo = 0, panels[2].y_hi = 1;
+    panels[3].series = {{"density scale", hist.sample_step, hist.density_scale, {30, 60, 200}}};
+    write_file_atomic((dir / "loss_curve.png").string(), plot_panels_png(panels));
+    return rec;
   };
   auto checkpoint = [&]() {
     CheckpointExtras x;
@@ -289,13 +362,19 @@ int run_training(const TrainOptions& o) {
                           {"delta", ro.delta},       {"num_steps", ro.num_steps},   {"l_ratio", ro.l_ratio},
                           {"nerf_noise", ro.nerf_noise}, {"lr_ratio", res.lr_ratio}, {"topk", res.topk},
                           {"d_stepped", res.d_finite}, {"g_stepped", res.g_finite}, {"time", log::now_iso8601()}};
-      for (auto it = m.begin(); it != m.end(); ++it)
-        if (it->is_number_float() && !std::isfinite(it->get<double>())) *it = nullptr;  // JSON has no NaN
-      metrics << m.dump() << '\n' << std::flush;
+      score_real_sum += res.real_score, score_fake_sum += res.fake_score, ++score_n;
       hist.step.push_back(double(st.step - 1));
       hist.d.push_back(res.d_loss);
       hist.g.push_back(res.g_loss);
       hist.depth.push_back(res.depth_loss);
+      hist.real.push_back(res.real_score);
+      hist.fake.push_back(res.fake_score);
+      // On a sample step the line also carries the preview's numbers (a rolled-back step's
+      // weights are those of the last good step, so sampling before the rollback is safe).
+      if (o.sample_every > 0 && (st.step % o.sample_every == 0 || st.step == end)) m.update(write_samples(r));
+      for (auto it = m.begin(); it != m.end(); ++it)
+        if (it->is_number_float() && !std::isfinite(it->get<double>())) *it = nullptr;  // JSON has no NaN
+      metrics << m.dump() << '\n' << std::flush;
       const auto now = Clock::now();
       const double t = std::chrono::duration<double>(now - run_start).count();
       if (t - last_print >= o.log_seconds || st.step % o.log_every == 0 || st.step == end || st.step == first_step + 1) {
@@ -338,7 +417,6 @@ int run_training(const TrainOptions& o) {
       continue;
     }
 
-    if (o.sample_every > 0 && st.step % o.sample_every == 0) write_samples(r);
     if (o.stop_after > 0 && st.step == o.stop_after) request_stop(SIGUSR1);
     const bool stop = mpi::allreduce_or(stop_requested());
     if (stop || st.step % o.ckpt_every == 0 || st.step == end) checkpoint();
@@ -350,7 +428,9 @@ int run_training(const TrainOptions& o) {
     }
   }
   if (last_ckpt != st.step) checkpoint();
-  if (o.sample_every > 0 && st.step % o.sample_every != 0) write_samples(cur.at(std::max<int64_t>(0, st.step - 1)));
+  // The loop samples its last step; a curriculum that ended early (done) gets its grid here.
+  if (o.sample_every > 0 && (hist.sample_step.empty() || hist.sample_step.back() != double(st.step)))
+    write_samples(cur.at(std::max<int64_t>(0, st.step - 1)));
   const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
   log::info("train: done at step {} ({} steps in {})", st.step, st.step - first_step, format_duration(total));
   log::event("train_done", {{"step", st.step}, {"seconds", total}});

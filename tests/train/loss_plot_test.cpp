@@ -146,3 +146,50 @@ TEST_CASE("small values get scientific ticks, bigger images bigger text, and no 
   std::vector<train::Series> nan = {{"nan", {0, 1}, {NAN, INFINITY}, {1, 2, 3}}};
   CHECK(data::decode_png(train::plot_png(nan)).image.height == 360);
 }
+
+TEST_CASE("panels stack top to bottom, each with its own legend and axis; a fixed range keeps 0..1 ($SG_TEST_TMP/loss_panels.png)") {
+  // What the trainer draws under the losses (issue 20): opacity inside/outside the silhouette,
+  // sampled every 100 steps on the fixed 0..1 axis even though they only span 0.3..0.7.
+  train::Panel opacity{{{"opacity inside silhouette", {}, {}, {230, 140, 0}}, {"opacity outside", {}, {}, {90, 90, 90}}},
+                       0, 1};
+  for (int i = 100; i <= 1000; i += 100) {
+    opacity.series[0].x.push_back(i);
+    opacity.series[0].y.push_back(0.3 + 0.4 * i / 1000.0);
+    opacity.series[1].x.push_back(i);
+    opacity.series[1].y.push_back(0.7 - 0.4 * i / 1000.0);
+  }
+  const std::string png = train::plot_panels_png({{losses()}, opacity}, 640, 240);
+  const char* tmp = std::getenv("SG_TEST_TMP");
+  std::ofstream(std::string(tmp ? tmp : "/tmp") + "/loss_panels.png", std::ios::binary) << png;
+  const data::Image img = data::decode_png(png).image;
+  REQUIRE(img.width == 640);
+  REQUIRE(img.height == 480);
+  // Each panel's legend in its own band.
+  for (const char* name : {"D loss", "G loss", "depth loss"}) {
+    const auto hits = test::find_text(img, name, kBlack);
+    REQUIRE_MESSAGE(hits.size() == 1, name);
+    CHECK(hits[0].y < 240);
+  }
+  for (const char* name : {"opacity inside silhouette", "opacity outside"}) {
+    const auto hits = test::find_text(img, name, kBlack);
+    REQUIRE_MESSAGE(hits.size() == 1, name);
+    CHECK(hits[0].y >= 240);
+  }
+  // The lower panel's y ticks reach 0 and 1 although the data stays within 0.3..0.7.
+  auto y_tick = [&](const char* v) {
+    int n = 0;
+    for (const auto& h : test::find_text(img, v, kTickText)) n += h.y >= 240 && h.x < 40;
+    return n;
+  };
+  CHECK(y_tick("0") == 1);
+  CHECK(y_tick("1") == 1);
+  // Its curves use their colours, in the lower band only.
+  int orange_top = 0, orange_bottom = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const uint8_t* p = img.px(x, y);
+      if (p[0] == 230 && p[1] == 140 && p[2] == 0) (y < 240 ? orange_top : orange_bottom)++;
+    }
+  CHECK(orange_top == 0);
+  CHECK(orange_bottom > 300);
+}
