@@ -1,8 +1,10 @@
 // shadegan eval and the `eval` stage kind: FID / KID / IS of a trained generator against the
-// real images of a shard set (spec §10, the reference's eval_metrics.py defaults), and shape
-// accuracy by inversion where the data has ground truth (datasets/README.md). Runs on every MPI
-// rank; rank 0 writes <out>/metrics.json:
-//   {"metrics": {name: number}, "skipped": {name: reason}, "settings": {...}, "checkpoint": {...}}
+// real images of a shard set (spec §10, the reference's eval_metrics.py defaults), shape
+// accuracy by inversion where the data has ground truth, and the learning measure against an
+// untrained twin and real-vs-real (datasets/README.md). Runs on every MPI rank; rank 0 writes
+// <out>/metrics.json:
+//   {"metrics": {name: number}, "skipped": {name: reason}, "settings": {...},
+//    "reference_points": {"untrained": {...}, "real_vs_real": {...}}, "checkpoint": {...}}
 #include <filesystem>
 #include <thread>
 
@@ -23,6 +25,7 @@
 #include "train/generator_load.h"
 #include "train/light_source.h"
 #include "train/model_setup.h"
+#include "train/train_step.h"
 
 namespace {
 
@@ -37,7 +40,7 @@ std::vector<sg::graph::ParamSpec> eval_params() {
       {"weights", ParamType::string, "ema", "ema | ema2 | raw"},
       {"shards", ParamType::path, "", "shard directory of the real images; empty: the shard stage this runs after"},
       {"synth", ParamType::path, "", "synth directory the shards were made from (held-out shape samples, light prior); empty: a synth stage this runs after, if any"},
-      {"metrics", ParamType::string, "auto", "auto (FID/KID/IS when Inception weights resolve, else skipped; shape where ground truth exists) | all | comma list of fid, kid, is, shape"},
+      {"metrics", ParamType::string, "auto", "auto (FID/KID/IS when Inception weights resolve, else skipped; shape where ground truth exists; learning) | all | comma list of fid, kid, is, shape, learning"},
       {"inception_weights", ParamType::path, "", "pt_inception-2015-12-05-6726825d.pth; empty: $SG_INCEPTION_WEIGHTS"},
       {"num_images", ParamType::integer, 2048, "generated images (eval_metrics.py --num_images)"},
       {"real_images", ParamType::integer, 8000, "real images, at most the set's count (fid_evaluation.py --num_imgs)"},
@@ -57,8 +60,33 @@ std::vector<sg::graph::ParamSpec> eval_params() {
       {"shape_steps", ParamType::integer, 200, "M Adam steps per inversion"},
       {"shape_lr", ParamType::number, 0.02, "inversion learning rate"},
       {"shape_img_size", ParamType::integer, 32, "resolution of the inversion and of the compared depth and normals"},
+      {"learning_images", ParamType::integer, 128, "learning measure: m generated, m untrained and 2m held-out real images (halves A, B)"},
+      {"silhouette_size", ParamType::integer, 16, "learning measure: silhouettes compared area-averaged to this many px"},
+      {"untrained_seed", ParamType::integer, -1, "learning measure's 0%: the curriculum's generator initialised from this seed; -1: the checkpoint's training seed (0 for a bare generator.pth)"},
       {"light_prior", ParamType::path, "", "light prior of the fakes ({mean, cov} .pth or .toml); empty: the curriculum's mvn_path, else the synth set's"},
   };
+}
+
+// The seed training initialised the generator from: trainer.json beside the checkpoint's
+// meta.json (train/checkpoint.cpp), 0 when there is none (an official generator.pth).
+int64_t training_seed(const sg::train::LoadedGenerator& loaded) {
+  const fs::path f = fs::path(loaded.source) / "trainer.json";
+  if (loaded.step < 0 || !fs::exists(f)) return 0;
+  const json t = sg::read_json(f.string());
+  if (!t.contains("seed") || !t["seed"].is_number_integer())
+    throw sg::FormatError(f.string() + ": no integer \"seed\" (written by every training checkpoint)");
+  return t["seed"].get<int64_t>();
+}
+
+// The learning measure's 0%: the generator the trainer starts from, built the way it builds it
+// (torch seeded, then train::build_models), so a run's untrained reference is its own step 0.
+sg::model::Generator untrained_generator(const sg::config::Curriculum& c, int64_t seed) {
+  torch::manual_seed(static_cast<uint64_t>(seed));
+  sg::train::TrainState st;
+  sg::train::build_models(st, c, sg::train::LrPolicy{}, /*with_ema=*/false, torch::Device(torch::kCPU));
+  st.G->eval();
+  for (auto& p : st.G->parameters()) p.set_requires_grad(false);
+  return st.G;
 }
 
 // The input stage directory that holds `marker` (a file or directory name), or "".
@@ -139,19 +167,33 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   // Beside the shard stage, never inside another stage's directory (that would change the
   // outputs its done marker recorded): runs/<run>/cache/ for runs/<run>/shard.
   o.cache_dir = (fs::path(shards).lexically_normal().parent_path() / "cache").string();
+  o.learning_images = p.at("learning_images").get<int64_t>();
+  o.silhouette_size = p.at("silhouette_size").get<int64_t>();
+  if (o.learning_images < 2) throw sg::ConfigError("eval: learning_images must be at least 2");
+  if (o.silhouette_size < 1) throw sg::ConfigError("eval: silhouette_size must be at least 1");
+  sg::model::Generator untrained{nullptr};
+  int64_t untrained_seed = p.at("untrained_seed").get<int64_t>();
+  if (o.metrics.learning) {
+    if (untrained_seed < 0) untrained_seed = training_seed(loaded);
+    untrained = untrained_generator(loaded.curriculum, untrained_seed);
+  }
 
   sg::log::info("eval: {} (step {}), metrics '{}' on {} rank(s)", loaded.source, loaded.step,
                 p.at("metrics").get<std::string>(), sg::mpi::size());
   sg::metrics::EvalResult r = sg::metrics::evaluate(*loaded.generator, render, prior ? &*prior : nullptr,
-                                                    shards, synth, o);
+                                                    shards, synth, o, untrained ? untrained.get() : nullptr);
   if (sg::mpi::rank() != 0) return;
   r.settings["params"] = p;
   r.settings["shards"] = shards;
   r.settings["synth"] = synth_dir;
   r.settings["light_prior"] = prior_path;
+  if (r.settings.contains("learning"))
+    r.settings["learning"]["untrained"] = {{"curriculum", loaded.curriculum.name}, {"seed", untrained_seed},
+                                           {"built", "torch::manual_seed(seed), then train::build_models, as training starts"}};
   json doc = {{"metrics", r.metrics},
               {"skipped", r.skipped},
               {"settings", r.settings},
+              {"reference_points", r.reference_points},
               {"checkpoint",
                {{"source", loaded.source},
                 {"step", loaded.step},
@@ -167,11 +209,12 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
 const bool registered = [] {
   sg::app::KindCommand c;
   c.kind.name = "eval";
-  c.kind.version = 1;
-  c.kind.help = "FID / KID / IS against the real shards and shape accuracy by inversion, into eval/metrics.json";
+  // 2: the learning measure (metrics auto and all include it).
+  c.kind.version = 2;
+  c.kind.help = "FID / KID / IS against the real shards, shape accuracy by inversion and the learning measure, into eval/metrics.json";
   c.kind.params = eval_params();
   c.kind.mpi = true;
-  c.command_help = "FID/KID/IS and shape accuracy of a trained generator (writes <out>/metrics.json)";
+  c.command_help = "FID/KID/IS, shape accuracy and the learning measure of a trained generator (writes <out>/metrics.json)";
   c.out_help = "Output directory (metrics.json)";
   c.work = run_eval;
   return sg::app::register_kind_command(std::move(c));

@@ -1,5 +1,6 @@
 #include "metrics/evaluation.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -16,8 +17,11 @@
 #include "metrics/feature_cache.h"
 #include "metrics/fid.h"
 #include "metrics/fid_inception.h"
+#include "metrics/learning_measure.h"
 #include "metrics/numpy_random.h"
+#include "metrics/random_features.h"
 #include "metrics/shape_accuracy.h"
+#include "metrics/silhouette.h"
 #include "model/draws.h"
 #include "mpi/mpi.h"
 
@@ -28,12 +32,12 @@ using nlohmann::json;
 MetricSelection parse_metric_selection(const std::string& text) {
   MetricSelection s;
   if (text == "auto") {
-    s.fid = s.kid = s.is = s.shape = true;
+    s.fid = s.kid = s.is = s.shape = s.learning = true;
     s.automatic = true;
     return s;
   }
   if (text == "all") {
-    s.fid = s.kid = s.is = s.shape = true;
+    s.fid = s.kid = s.is = s.shape = s.learning = true;
     return s;
   }
   std::stringstream in(text);
@@ -45,11 +49,12 @@ MetricSelection parse_metric_selection(const std::string& text) {
     else if (item == "kid") s.kid = true;
     else if (item == "is") s.is = true;
     else if (item == "shape") s.shape = true;
+    else if (item == "learning") s.learning = true;
     else
       throw ConfigError("metrics: " + unknown_name_message("metric", item,
-                                                           {"auto", "all", "fid", "kid", "is", "shape"}));
+                                                           {"auto", "all", "fid", "kid", "is", "shape", "learning"}));
   }
-  if (!s.fid && !s.kid && !s.is && !s.shape) throw ConfigError("metrics: no metric named");
+  if (!s.fid && !s.kid && !s.is && !s.shape && !s.learning) throw ConfigError("metrics: no metric named");
   return s;
 }
 
@@ -351,11 +356,187 @@ void inception_metrics(model::GeneratorImpl& gen, const model::RenderOptions& re
   }
 }
 
+
+// The learning measure's real images: 2m of them, this rank's block [first, end), as 8-bit
+// images at the eval's size and (where the set has them) their masks.
+struct RealBlock {
+  at::Tensor images;  // (n, 3, S, S) in [-1, 1]
+  at::Tensor masks;   // (n, S, S) 0/1, or undefined
+};
+
+// Held-out synthetic samples count+first .. count+end-1, rendered at the set's stored size and
+// brought to S as the loader brings the shards (seeded flip, torch-nearest resize): the same
+// pixels training would have seen of them.
+RealBlock held_out_reals(const data::SynthParams& p, int64_t S, uint64_t seed, int64_t first, int64_t end) {
+  const int64_t n = end - first, T = p.size;
+  at::Tensor rgb = at::empty({n, T, T, 3}, at::kByte), mask = at::empty({n, T, T, 1}, at::kByte),
+             flip = at::empty({n}, at::kBool);
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t index = p.count + first + k;
+    const data::SynthSample s = data::render_synth_sample(p, index);
+    std::memcpy(rgb[k].data_ptr<uint8_t>(), s.rgb.rgb.data(), s.rgb.rgb.size());
+    std::memcpy(mask[k].data_ptr<uint8_t>(), s.mask.data(), s.mask.size());
+    flip[k] = flip_of(seed, index);
+  }
+  return {shard_images_to_nchw(rgb, S, flip).to(at::kFloat) / 127.5 - 1,
+          shard_images_to_nchw(mask, S, flip).squeeze(1).to(at::kFloat)};
+}
+
+// Items order[first .. end-1] of the shards (a seeded subset; not held out), flipped and resized
+// the same way.
+RealBlock shard_reals(data::ShardReader& reader, const std::vector<int64_t>& order, int64_t S, uint64_t seed,
+                      int64_t first, int64_t end, bool masks) {
+  const int64_t n = end - first, T = reader.store_size();
+  at::Tensor rgb = at::empty({n, T, T, 3}, at::kByte), mask = at::empty({n, T, T, 1}, at::kByte),
+             flip = at::empty({n}, at::kBool);
+  for (int64_t k = 0; k < n; ++k) {
+    reader.read("images", order[first + k], 1, rgb[k].data_ptr());
+    if (masks) reader.read("mask", order[first + k], 1, mask[k].data_ptr());
+    flip[k] = flip_of(seed, order[first + k]);
+  }
+  RealBlock b;
+  b.images = shard_images_to_nchw(rgb, S, flip).to(at::kFloat) / 127.5 - 1;
+  if (masks) b.masks = shard_images_to_nchw(mask, S, flip).squeeze(1).to(at::kFloat);
+  return b;
+}
+
+// Image features and silhouette vectors of m generated images, gathered to rank 0. Batches are
+// fixed by the batch size (batch k holds images k*bs ..) and dealt to ranks in contiguous
+// blocks; each batch's latents, lights and camera are seeded by its first index as the
+// Inception fakes' are, so the images depend on neither the rank count nor the generator:
+// every generator is shown the same draws.
+LearningSet generated_set(model::GeneratorImpl& gen, const model::RenderOptions& render,
+                          const model::LightPrior* prior, const RandomFeatureMap& map, int64_t m,
+                          int64_t sil_size, bool silhouettes, const EvalOptions& o, const char* label) {
+  const int64_t bs = o.batch_size;
+  const auto [first_batch, end_batch] = my_block((m + bs - 1) / bs);
+  const int64_t first = first_batch * bs, end = std::min(m, end_batch * bs);
+  std::vector<at::Tensor> feats, sils;
+  Progress progress(label, std::max<int64_t>(0, end - first), "img");
+  torch::NoGradGuard no_grad;
+  model::Tiling tiling;
+  tiling.keep_samples = silhouettes;
+  for (int64_t b = first; b < end; b += bs) {
+    const int64_t n = std::min(end, b + bs) - b;
+    model::Draws draws = model::seeded_draws(o.seed * 1000003ULL + static_cast<uint64_t>(b));
+    at::Tensor z = draws.normal(model::Draw::latent, {n, gen.cfg.z_dim});
+    at::Tensor light = prior ? model::sample_light(*prior, n, draws) : at::Tensor();
+    model::GeneratorOutput out = gen.staged_forward(z, light, render, draws, {}, tiling);
+    // Saved as 8-bit images, as the reals are.
+    const at::Tensor images = generator_output_to_uint8(out.rgb).to(at::kFloat) / 127.5 - 1;
+    feats.push_back(random_features(map, images));
+    if (silhouettes) sils.push_back(silhouette_vectors(opacity_from_weights(out.weights, render.img_size), sil_size));
+    progress.advance(n);
+  }
+  progress.finish();
+  LearningSet set;
+  set.features = gather_rows(feats.empty() ? at::Tensor() : at::cat(feats), kRandomFeatureWidth);
+  if (silhouettes) set.silhouettes = gather_rows(sils.empty() ? at::Tensor() : at::cat(sils), sil_size * sil_size);
+  return set;
+}
+
+void learning_metrics(model::GeneratorImpl& gen, model::GeneratorImpl* untrained,
+                      const model::RenderOptions& render, const model::LightPrior* prior,
+                      const std::string& shard_dir, const std::optional<data::SynthParams>& synth,
+                      const EvalOptions& o, EvalResult& r) {
+  const int64_t S = render.img_size;
+  if (S < 8) {
+    r.skipped["learning"] = fmt::format("img_size {} is below the 8 px the random feature map needs", S);
+    return;
+  }
+  data::ShardReader reader(shard_dir);
+  const bool has_masks = synth || reader.has("mask");
+  // Reals: 2m, halves A and B. From the shards (no synth parameters) at most their count.
+  const int64_t m = synth ? o.learning_images : std::min(o.learning_images, reader.count() / 2);
+  if (m < 2) {
+    r.skipped["learning"] = fmt::format("needs at least 2 images per set; learning_images {} and {} real images give {}",
+                                        o.learning_images, reader.count(), m);
+    return;
+  }
+  // With last_back the leftover weight goes to the last sample, so every ray sums to 1 and
+  // the opacity says nothing.
+  std::string no_silhouette;
+  if (!has_masks) no_silhouette = "the data set has no ground-truth masks (only the synthetic set has)";
+  else if (render.last_back) no_silhouette = "last_back puts every ray's leftover weight on its last sample: opacity is 1 everywhere";
+  const bool silhouettes = no_silhouette.empty();
+  const int64_t sil_size = std::min(o.silhouette_size, S);
+  const RandomFeatureMap map = make_random_feature_map();
+
+  LearningSet real_a, real_b;
+  {
+    const auto [first, end] = my_block(2 * m);
+    std::vector<int64_t> order;
+    if (!synth) order = NumpyRandomState(static_cast<uint32_t>(o.seed)).permutation(reader.count());
+    std::vector<at::Tensor> feats, sils;
+    Progress progress("learning reals", end - first, "img");
+    torch::NoGradGuard no_grad;
+    for (int64_t b = first; b < end; b += o.batch_size) {
+      const int64_t e = std::min(end, b + o.batch_size);
+      const RealBlock block = synth ? held_out_reals(*synth, S, o.seed, b, e)
+                                    : shard_reals(reader, order, S, o.seed, b, e, silhouettes);
+      feats.push_back(random_features(map, block.images));
+      if (silhouettes) sils.push_back(silhouette_vectors(block.masks, sil_size));
+      progress.advance(e - b);
+    }
+    progress.finish();
+    const at::Tensor f = gather_rows(feats.empty() ? at::Tensor() : at::cat(feats), kRandomFeatureWidth);
+    const at::Tensor s = silhouettes ? gather_rows(sils.empty() ? at::Tensor() : at::cat(sils), sil_size * sil_size)
+                                     : at::Tensor();
+    if (mpi::rank() == 0) {
+      real_a = {f.slice(0, 0, m), silhouettes ? s.slice(0, 0, m) : at::Tensor()};
+      real_b = {f.slice(0, m, 2 * m), silhouettes ? s.slice(0, m, 2 * m) : at::Tensor()};
+    }
+  }
+  const LearningSet fakes = generated_set(gen, render, prior, map, m, sil_size, silhouettes, o, "learning fakes");
+  LearningSet fresh;
+  if (untrained) fresh = generated_set(*untrained, render, prior, map, m, sil_size, silhouettes, o, "untrained fakes");
+  if (mpi::rank() != 0) return;
+
+  KidOptions kid = o.learning_kid;
+  if (kid.subset_size <= 0) kid.subset_size = std::max<int64_t>(2, m / 2);
+  kid.subset_size = std::min(kid.subset_size, m);
+  const LearningMeasure lm = learning_measure(fakes, untrained ? &fresh : nullptr, real_a, real_b, kid);
+  const nlohmann::json generated = learning_distances_json(lm.generated);
+  for (const auto& [k, v] : generated.items()) r.metrics[k] = v;
+  r.reference_points["real_vs_real"] = learning_distances_json(lm.real_vs_real);
+  if (lm.untrained) r.reference_points["untrained"] = learning_distances_json(*lm.untrained);
+  if (!silhouettes) r.skipped["silhouette_kid"] = no_silhouette;
+  const std::string no_score =
+      untrained ? "the untrained generator scores no worse than real-vs-real: this distance cannot tell them apart"
+                : "no untrained generator to set the 0% point";
+  if (lm.score_features) r.metrics["learning_score_features"] = *lm.score_features;
+  else r.skipped["learning_score_features"] = no_score;
+  if (silhouettes) {
+    if (lm.score_silhouette) r.metrics["learning_score_silhouette"] = *lm.score_silhouette;
+    else r.skipped["learning_score_silhouette"] = no_score;
+  }
+  if (lm.score) r.metrics["learning_score"] = *lm.score;
+  else r.skipped["learning_score"] = no_score;
+  r.settings["learning"] = {
+      {"images", m},
+      {"img_size", S},
+      {"reals", synth ? "held-out synthetic samples (indices count .. count+2m-1) at the set's size, seeded flip, "
+                        "nearest resize; half A (first m) against half B"
+                      : "the first 2m of a seeded permutation of the shards (not held out); half A against half B"},
+      {"reference", "every distance is to half B of the reals"},
+      {"fakes", "latents and lights of the first m Inception fakes (seed), saved as 8-bit"},
+      {"untrained", untrained ? "given: a fresh generator of the same curriculum" : "none"},
+      {"feature_map", {{"kind", "random_features: 3 seeded zero-sum 3x3 conv + ReLU layers, pooled, plus 4x4 colour"},
+                       {"seed", map.seed}, {"width", kRandomFeatureWidth}, {"max_size", kRandomFeatureMaxSize}}},
+      {"silhouette", silhouettes ? nlohmann::json{{"generated", "opacity = sum of each ray's weights"},
+                                                 {"real", "ground-truth mask"},
+                                                 {"size", sil_size}}
+                                 : nlohmann::json(no_silhouette)},
+      {"kid", {{"subsets", kid.subsets}, {"subset_size", kid.subset_size}, {"degree", kid.degree},
+               {"coef0", kid.coef0}, {"seed", kid.seed}}},
+      {"score", "(untrained - value) / (untrained - real_vs_real) per distance; learning_score their mean"}};
+}
 }  // namespace
 
 EvalResult evaluate(model::GeneratorImpl& generator, const model::RenderOptions& render,
                     const model::LightPrior* prior, const std::string& shard_dir,
-                    const std::optional<data::SynthParams>& synth, const EvalOptions& o) {
+                    const std::optional<data::SynthParams>& synth, const EvalOptions& o,
+                    model::GeneratorImpl* untrained) {
   EvalResult r;
   const bool inception = o.metrics.fid || o.metrics.kid || o.metrics.is;
   if (inception && o.inception_weights.empty()) {
@@ -365,6 +546,7 @@ EvalResult evaluate(model::GeneratorImpl& generator, const model::RenderOptions&
     inception_metrics(generator, render, prior, shard_dir, o, r);
   }
   if (o.metrics.shape) shape_accuracy(generator, render, shard_dir, synth, o, r);
+  if (o.metrics.learning) learning_metrics(generator, untrained, render, prior, shard_dir, synth, o, r);
   r.settings["render"] = {{"img_size", render.img_size}, {"psi", render.psi},
                           {"num_steps", render.num_steps}, {"delta", render.delta},
                           {"nerf_noise", render.nerf_noise}, {"hierarchical_sample", render.hierarchical_sample},

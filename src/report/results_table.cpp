@@ -26,7 +26,18 @@ namespace {
 const std::vector<std::string> kKnownOrder = {
     "fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "depth_sie_std",
     "normal_angle_deg", "normal_angle_deg_std", "normal_angle_depth_deg",
-    "normal_angle_depth_deg_std"};
+    "normal_angle_depth_deg_std", "learning_score", "learning_score_features",
+    "learning_score_silhouette", "kid_random_features", "kid_random_features_std",
+    "silhouette_kid", "silhouette_kid_std", "silhouette_iou"};
+
+// The reference points in the order a reader meets them, with the words the table uses.
+const std::vector<std::pair<std::string, std::string>> kReferencePoints = {
+    {"untrained", "untrained generator (0%)"}, {"real_vs_real", "real vs real (100%)"}};
+// The distances shown per reference point; the _std companions stay in table.json.
+const std::vector<std::string> kReferenceColumns = {"kid_random_features", "silhouette_kid", "silhouette_iou"};
+const char* kScoreDefinition =
+    "learning_score = (untrained - value) / (untrained - real vs real) per distance (kid_random_features, "
+    "silhouette_kid), averaged: 0 is the untrained generator, 1 a second sample of real images.";
 
 std::string value_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -90,7 +101,45 @@ std::string run_names(const Table& t, const TableRow& r) {
   return join(names, " ");
 }
 
+// The reference columns any group has, in kReferenceColumns order.
+std::vector<std::string> reference_columns(const std::vector<ReferenceGroup>& groups) {
+  std::vector<std::string> cols;
+  for (const auto& c : kReferenceColumns)
+    for (const auto& g : groups)
+      if (std::any_of(g.points.begin(), g.points.end(), [&](const nlohmann::json& p) { return p.contains(c); })) {
+        cols.push_back(c);
+        break;
+      }
+  return cols;
+}
+
+// One table row per (group, reference point): runs, reference, then the columns' values.
+std::vector<std::vector<std::string>> reference_rows(const std::vector<ReferenceGroup>& groups,
+                                                     const std::vector<std::string>& cols) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& g : groups)
+    for (const auto& [key, words] : kReferencePoints) {
+      if (!g.points.contains(key)) continue;
+      std::vector<std::string> f = {join(g.runs, " "), words};
+      for (const auto& c : cols)
+        f.push_back(g.points[key].contains(c) ? number(g.points[key][c].get<double>()) : "—");
+      rows.push_back(f);
+    }
+  return rows;
+}
+
 }  // namespace
+
+std::vector<ReferenceGroup> reference_groups(const Table& t) {
+  std::vector<ReferenceGroup> groups;
+  for (const auto& r : t.runs) {
+    if (r.reference_points.empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const ReferenceGroup& g) { return g.points == r.reference_points; });
+    if (it == groups.end()) groups.push_back({{r.name}, r.reference_points});
+    else it->runs.push_back(r.name);
+  }
+  return groups;
+}
 
 Table build_table(std::vector<RunResults> runs, const std::string& name, const std::string& sort_by) {
   mark_partial_runs(runs);
@@ -232,6 +281,18 @@ std::string table_markdown(const Table& t) {
     f.push_back(md_escape(row.status));
     out += "| " + join(f, " | ") + " |\n";
   }
+  const std::vector<ReferenceGroup> groups = reference_groups(t);
+  if (!groups.empty()) {
+    const std::vector<std::string> cols = reference_columns(groups);
+    out += "\n## Learning measure: where 0 and 100% are\n\n" + std::string(kScoreDefinition) + "\n\n";
+    out += "| runs | reference | " + join(cols, " | ") + " |\n|";
+    for (size_t i = 0; i < cols.size() + 2; ++i) out += " --- |";
+    out += "\n";
+    for (auto f : reference_rows(groups, cols)) {
+      f[0] = md_escape(f[0]);
+      out += "| " + join(f, " | ") + " |\n";
+    }
+  }
   return out;
 }
 
@@ -265,6 +326,7 @@ nlohmann::json table_json(const Table& t) {
     x["point"] = r.point;
     x["metrics"] = r.metrics;
     x["skipped"] = r.skipped;
+    x["reference_points"] = r.reference_points;
     j["runs"].push_back(x);
   }
   return j;
@@ -291,6 +353,20 @@ std::string table_html(const Table& t) {
     out += "<td class=\"l\">" + html_escape(row.status) + "</td></tr>\n";
   }
   out += "</table>\n";
+  const std::vector<ReferenceGroup> groups = reference_groups(t);
+  if (!groups.empty()) {
+    const std::vector<std::string> cols = reference_columns(groups);
+    out += "<h2>Learning measure: where 0 and 100% are</h2>\n<p>" + html_escape(kScoreDefinition) +
+           "</p>\n<table>\n<tr><th class=\"l\">runs</th><th class=\"l\">reference</th>";
+    for (const auto& c : cols) out += "<th>" + html_escape(c) + "</th>";
+    out += "</tr>\n";
+    for (const auto& f : reference_rows(groups, cols)) {
+      out += "<tr><td class=\"l\">" + html_escape(f[0]) + "</td><td class=\"l\">" + html_escape(f[1]) + "</td>";
+      for (size_t i = 2; i < f.size(); ++i) out += "<td>" + html_escape(f[i]) + "</td>";
+      out += "</tr>\n";
+    }
+    out += "</table>\n";
+  }
   for (const auto& r : t.runs) {
     out += "<h2>" + html_escape(r.name) + " <small>(" + run_status_name(r.status) + ")</small></h2>\n";
     if (!r.point.empty()) out += "<p><code>" + html_escape(r.point.dump()) + "</code></p>\n";

@@ -44,6 +44,14 @@ struct Table {
 // no run has metrics at all, when there is nothing to sort).
 Table build_table(std::vector<RunResults> runs, const std::string& name, const std::string& sort_by);
 
+// Runs whose learning-measure reference points are identical, in run order: the table prints
+// each group once ("where 0 and 100% are"), not once per run. Runs without them are left out.
+struct ReferenceGroup {
+  std::vector<std::string> runs;  // run names
+  nlohmann::json points;          // RunResults::reference_points
+};
+std::vector<ReferenceGroup> reference_groups(const Table& t);
+
 std::string table_csv(const Table& t);
 std::string table_markdown(const Table& t);
 nlohmann::json table_json(const Table& t);

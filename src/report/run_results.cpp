@@ -109,6 +109,13 @@ RunResults read_run_results(const std::string& dir, const std::string& metrics_f
     if (j.contains("skipped") && j["skipped"].is_object())
       for (const auto& [k, v] : j["skipped"].items())
         r.skipped[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    // Only numbers: the table prints them beside the learning measure's columns.
+    if (j.contains("reference_points") && j["reference_points"].is_object())
+      for (const auto& [point, values] : j["reference_points"].items()) {
+        if (!values.is_object()) continue;
+        for (const auto& [k, v] : values.items())
+          if (v.is_number()) r.reference_points[point][k] = v.get<double>();
+      }
   } catch (const std::exception& e) {
     r.status = RunStatus::unreadable;
     r.problem += metrics_file + ": " + e.what();

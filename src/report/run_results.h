@@ -27,6 +27,9 @@ struct RunResults {
   std::string sweep;                            // sweep.json "sweep", if any
   std::map<std::string, double> metrics;        // flat name -> number
   std::map<std::string, std::string> skipped;   // name -> reason (from metrics.json)
+  // The learning measure's 0% and 100% (metrics.json "reference_points"): {"untrained": {name:
+  // number}, "real_vs_real": {...}}; empty when the run has none.
+  nlohmann::json reference_points = nlohmann::json::object();
   std::string sample_image, loss_image;         // absolute paths of PNGs, or ""
 };
 

@@ -8,7 +8,8 @@ SHRINK=(--set synth.count=20 --set synth.size=32 --set shard.shard_size=8
         --set train.stop_step=2 --set train.ckpt_every=2 --set train.sample_every=2
         --set render.image_size=16 --set extract.voxel_resolution=24
         --set eval.img_size=16 --set eval.num_images=8 --set eval.real_images=8
-        --set eval.shape_images=2 --set eval.shape_steps=2 --set eval.shape_img_size=16)
+        --set eval.shape_images=2 --set eval.shape_steps=2 --set eval.shape_img_size=16
+        --set eval.learning_images=8)
 expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo "${SHRINK[@]}"
 [ -s demo/synth/light_prior.pth ] || fail "synth stage did not write the prior"
 /usr/bin/python3 -c "
@@ -56,9 +57,19 @@ t = json.load(open(sys.argv[2]))
 rows = list(csv.DictReader(open(sys.argv[3])))
 assert len(rows) == 1, rows
 assert abs(float(rows[0]['normal_angle_deg'].split()[0]) - metrics['normal_angle_deg']) < 1e-3, (rows, metrics)
+# The learning measure: its distances and score, with the untrained and real-vs-real references
+# (the score's 0 and 1) in metrics.json and the table.
+for k in ('kid_random_features', 'silhouette_kid', 'silhouette_iou', 'learning_score'):
+    assert math.isfinite(metrics[k]), (k, metrics)
+    assert abs(float(rows[0][k]) - metrics[k]) < 1e-9 * max(1, abs(metrics[k])), (k, rows, metrics)
+refs = m['reference_points']
+assert set(refs) == {'untrained', 'real_vs_real'}, refs
+assert m['settings']['learning']['untrained']['seed'] == 0, m['settings']['learning']
+assert t['runs'][0]['reference_points']['untrained']['silhouette_kid'] == refs['untrained']['silhouette_kid'], t['runs'][0]
 PY
 grep -q '<table' $R/table.html || fail "table: no HTML table"
 grep -q 'normal_angle_deg' $R/table.md || fail "table: Markdown lacks the shape metric"
+grep -q 'learning_score' $R/table.md && grep -q 'real vs real (100%)' $R/table.md || fail "table: Markdown lacks the learning measure or its references"
 expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo "${SHRINK[@]}"
 expect_out "nothing to do"
 echo ok

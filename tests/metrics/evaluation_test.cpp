@@ -80,6 +80,7 @@ metrics::EvalOptions small_options(const std::string& selection) {
   o.shape_images = 2;
   o.shape_img_size = 16;
   o.inversion.steps = 3;
+  o.learning_images = 4;  // "all" and "auto" include the learning measure (learning_measure_test.cpp)
   o.cache_dir = fixture().dir + "/run/cache";
   return o;
 }
@@ -92,7 +93,8 @@ TEST_CASE("eval computes FID, KID, IS and shape accuracy, and reuses cached real
   const model::LightPrior lp = prior();
   metrics::EvalOptions o = small_options("all");
   o.inception_weights = fx.weights;
-  const metrics::EvalResult r = metrics::evaluate(*g, tiny_render(), &lp, fx.shards, fx.synth, o);
+  // The generator as its own untrained reference: the learning measure has all its numbers.
+  const metrics::EvalResult r = metrics::evaluate(*g, tiny_render(), &lp, fx.shards, fx.synth, o, g.get());
   for (const char* m : {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "normal_angle_deg",
                         "normal_angle_depth_deg"}) {
     INFO(m);

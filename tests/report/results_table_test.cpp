@@ -155,3 +155,47 @@ TEST_CASE("a metrics glob gives one row per eval stage of a run, the stage as a 
   CHECK(t.rows[0].point["stage"] == "eval_shadegan");
   CHECK(t.rows.size() == 3);
 }
+
+TEST_CASE("the learning measure's reference points: read, printed once per distinct set, in every format") {
+  const std::string root = scratch("references");
+  const json refs = {{"untrained", {{"kid_random_features", 0.25}, {"silhouette_kid", 0.125}, {"silhouette_iou", 0.3},
+                                    {"silhouette_kid_std", 0.01}}},
+                     {"real_vs_real", {{"kid_random_features", 0.001}, {"silhouette_kid", -0.0005}, {"silhouette_iou", 0.8}}},
+                     {"note", "not numbers: ignored"}};
+  const json other = {{"untrained", {{"kid_random_features", 0.5}}}, {"real_vs_real", {{"kid_random_features", 0.002}}}};
+  auto write = [&](const std::string& run, double score, const json& r) {
+    sg::write_json_atomic(root + "/" + run + "/eval/metrics.json",
+                          {{"metrics", {{"learning_score", score}, {"kid_random_features", 0.1}, {"fid", 3.0}}},
+                           {"skipped", json::object()},
+                           {"reference_points", r}});
+  };
+  write("a", 0.6, refs);
+  write("b", 0.7, refs);
+  write("c", 0.2, other);
+  std::vector<RunResults> runs;
+  for (const char* r : {"a", "b", "c"}) runs.push_back(read_run_results(root + "/" + r, "eval/metrics.json"));
+  CHECK(runs[0].reference_points["untrained"]["silhouette_kid"].get<double>() == 0.125);
+  CHECK(!runs[0].reference_points.contains("note"));
+  const Table t = build_table(runs, "refs", "-learning_score");
+  // Known columns first, in the reader's order: fid, then the learning measure.
+  CHECK(t.metrics == std::vector<std::string>{"fid", "learning_score", "kid_random_features"});
+  CHECK(t.rows[0].runs[0] == 1);  // b: the best score first
+  const auto groups = reference_groups(t);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].runs == std::vector<std::string>{"a", "b"});
+  CHECK(groups[1].runs == std::vector<std::string>{"c"});
+  const std::string md = table_markdown(t);
+  CHECK(contains(md, "## Learning measure: where 0 and 100% are"));
+  CHECK(contains(md, "| runs | reference | kid_random_features | silhouette_kid | silhouette_iou |"));
+  CHECK(contains(md, "| a b | untrained generator (0%) | 0.25 | 0.125 | 0.3 |"));
+  CHECK(contains(md, "| a b | real vs real (100%) | 0.001 | -0.0005 | 0.8 |"));
+  CHECK(contains(md, "| c | untrained generator (0%) | 0.5 | — | — |"));
+  const std::string html = table_html(t);
+  CHECK(contains(html, "<td class=\"l\">real vs real (100%)</td><td>0.001</td><td>-0.0005</td><td>0.8</td>"));
+  CHECK(table_json(t)["runs"][2]["reference_points"]["untrained"]["kid_random_features"].get<double>() == 0.5);
+  // A table of runs without reference points has no such section.
+  const json plain = {{"fid", 1.0}};
+  make_run(root + "/p", nullptr, &plain);
+  CHECK(!contains(table_markdown(build_table({read_run_results(root + "/p", "eval/metrics.json")}, "p", "")),
+                  "Learning measure"));
+}
