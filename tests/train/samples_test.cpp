@@ -115,8 +115,15 @@ TEST_CASE("the opacity row draws each ray's summed weights (0 black, 1 white) an
   // Left half: every image of the data covers it; right half: none does.
   const at::Tensor half = at::cat({at::ones({S, S / 2}), at::zeros({S, S / 2})}, 1);
 
-  // Untrained: fog of some opacity strictly between empty and opaque, the same on both sides
-  // within the latents' variation, and the row's brightness is the mean opacity.
+  // Untrained: fog of some opacity strictly between empty and opaque, and the row's brightness
+  // is the mean opacity. The last interval reaches to infinity (spec §4.5), so a ray is opaque
+  // exactly when its last sample has density > 0: with the density head's bias at 0 that is the
+  // sign of a random projection of the trunk's features, which differs from ray to ray (this
+  // seed's initial bias alone makes every ray empty).
+  {
+    torch::NoGradGuard ng;
+    g->siren->final_layer->bias.zero_();
+  }
   const train::SampleGrid fog = train::sample_grid(g, inputs(4), render(), S, 1, half);
   const data::Image img = data::decode_png(fog.png).image;
   CHECK(test::find_text(img, "opacity", kInk).size() == 1);
