@@ -28,6 +28,8 @@ int spawn(const ProcessSpec& spec) {
   argv.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  if (!spec.output_path.empty() && spec.output_fd >= 0)
+    throw IoError("cannot send " + spec.argv[0] + "'s output both to a file and to a descriptor");
   int out_fd = -1;
   if (!spec.output_path.empty()) {
     out_fd = ::open(spec.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -48,9 +50,10 @@ int spawn(const ProcessSpec& spec) {
     // Restore default dispositions the parent may have changed.
     for (int s : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGPIPE}) ::signal(s, SIG_DFL);
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) ::_exit(127);
-    if (out_fd >= 0) {
-      ::dup2(out_fd, STDOUT_FILENO);
-      ::dup2(out_fd, STDERR_FILENO);
+    if (out_fd >= 0 || spec.output_fd >= 0) {
+      const int fd = out_fd >= 0 ? out_fd : spec.output_fd;
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
     }
     for (auto& e : env_strings) ::putenv(const_cast<char*>(e.c_str()));
     ::execvp(argv[0], argv.data());
@@ -112,5 +115,38 @@ ProcessExit wait_pid(int pid) {
 void signal_group(int pid, int signo) { ::kill(-pid, signo); }
 
 ProcessExit run_process(const ProcessSpec& spec) { return wait_pid(spawn(spec)); }
+
+CapturedRun run_capture(ProcessSpec spec) {
+  if (!spec.output_path.empty() || spec.output_fd >= 0)
+    throw IoError("run_capture: " + (spec.argv.empty() ? std::string("?") : spec.argv[0]) +
+                  " already has an output destination");
+  int fds[2];
+  // Close-on-exec on both ends: only the child's dup2'd stdout/stderr survive its exec, so the
+  // read below ends when the child (and whatever it started) closes them.
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("cannot create a pipe for", spec.argv.empty() ? "?" : spec.argv[0]);
+  spec.output_fd = fds[1];
+  int pid = 0;
+  try {
+    pid = spawn(spec);
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  ::close(fds[1]);
+  CapturedRun r;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n > 0) {
+      r.output.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(fds[0]);
+  r.exit = wait_pid(pid);
+  return r;
+}
 
 }  // namespace sg

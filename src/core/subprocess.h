@@ -16,6 +16,7 @@ struct ProcessSpec {
   std::string cwd;                                           // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;      // added to the environment
   std::string output_path;  // stdout and stderr appended here; empty: inherit
+  int output_fd = -1;       // or: stdout and stderr to this open descriptor (run_capture's pipe)
   bool die_with_parent = true;
 };
 
@@ -37,5 +38,14 @@ ProcessExit wait_pid(int pid);
 void signal_group(int pid, int signo);
 // Spawn and wait.
 ProcessExit run_process(const ProcessSpec& spec);
+
+// Spawn and wait, returning what the child wrote to stdout and stderr, read through a pipe:
+// nothing touches the file system, so there is no temporary name to predict, follow or leave
+// behind (spec.output_path and output_fd must be unset).
+struct CapturedRun {
+  ProcessExit exit;
+  std::string output;
+};
+CapturedRun run_capture(ProcessSpec spec);
 
 }  // namespace sg

@@ -19,25 +19,18 @@ namespace sg::exec {
 std::pair<int, std::string> SlurmCli::run(const std::vector<std::string>& argv) {
   ++calls;
   ++calls_by_tool[argv.front()];
-  // Output goes through a private temporary file: the subprocess wrapper appends to a path.
-  const std::string tmp = (fs::temp_directory_path() / ("sg-slurm-" + std::to_string(::getpid()) + "-" +
-                                                          std::to_string(calls) + ".out")).string();
+  // Output through a pipe (run_capture), not a file: a predictable name in $TMPDIR could be
+  // pre-created or symlinked by another user, and a crash would leave it behind.
   ProcessSpec spec;
   spec.argv = argv;
-  spec.output_path = tmp;
-  ProcessExit e;
+  CapturedRun run;
   try {
-    e = run_process(spec);
+    run = run_capture(spec);
   } catch (const IoError& err) {
     throw StageError("cannot run " + argv.front() + " (is Slurm installed and on PATH?): " + err.what());
   }
-  std::string out;
-  try {
-    out = read_file(tmp);
-  } catch (const IoError&) {
-  }
-  std::error_code ec;
-  fs::remove(tmp, ec);
+  const ProcessExit& e = run.exit;
+  const std::string& out = run.output;
   log::debug("{} -> exit {}: {}", join(argv, " "), e.code, out);
   // A program that is not there: the wrapper's exec failure exits 127.
   if (e.code == 127) throw StageError(argv.front() + " not found: is Slurm installed and on PATH? " + out);

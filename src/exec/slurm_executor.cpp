@@ -140,7 +140,7 @@ std::vector<PlannedJob> SlurmExecutor::submit(const graph::JobGraph& g, const gr
       j.script_text = text;
       JobOptions jo;
       jo.job_name = "sg-" + g.name + "-" + s.name;
-      jo.output = run_dir + "/logs/slurm/" + s.name + (c.tasks.empty() ? "-%j.out" : "-%A_%a.out");
+      jo.output = slurm_pattern_literal(run_dir + "/logs/slurm/" + s.name) + (c.tasks.empty() ? "-%j.out" : "-%A_%a.out");
       jo.after = after;
       if (!c.tasks.empty()) {
         std::vector<int> idx;

@@ -60,6 +60,15 @@ std::string render_script(const std::string& tmpl, const std::string& name, cons
   return out;
 }
 
+std::string slurm_pattern_literal(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%') out += '%';
+    out += c;
+  }
+  return out;
+}
+
 std::vector<std::string> sbatch_options(const SlurmProfile& p, const JobResources& r, const JobOptions& j) {
   std::vector<std::string> o;
   auto add = [&](const std::string& opt, const std::string& value) {

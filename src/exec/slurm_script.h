@@ -38,6 +38,13 @@ struct JobOptions {
 std::vector<std::string> sbatch_options(const SlurmProfile& profile, const JobResources& resources,
                                         const JobOptions& job);
 
+// `path` as a literal part of an sbatch filename pattern (--output): Slurm expands %j, %A, %a,
+// %x, ... anywhere in it, so a run directory named "100%done" would write its logs elsewhere;
+// "%%" is Slurm's literal "%". (A backslash anywhere turns off every replacement, %j included,
+// so a run directory with one gets log files named literally "...-%j.out"; Slurm offers no
+// escape for it.)
+std::string slurm_pattern_literal(const std::string& path);
+
 // The launcher words for a stage: MPI kinds under srun or mpirun (the profile's choice), others
 // bare.
 std::vector<std::string> launch_words(const SlurmProfile& profile, const graph::Stage& stage);

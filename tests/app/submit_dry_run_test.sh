@@ -14,6 +14,10 @@ expect_out "# ---- synth: 'sbatch' '--parsable' "
 expect_out "SG_STAGE='shard'"
 expect_out "--dependency=afterok:<synth>"
 [ ! -e "$WORK/r" ] || fail "--dry-run created the run directory"
+# A '%' in the run directory is literal in --output (Slurm would expand %d, %j, ... there).
+PATH="$WORK/bin:$PATH" expect_exit 0 "$SHADEGAN" submit "$SG_SOURCE_DIR/jobs/demo.toml" --dry-run \
+  --run-dir "$WORK/100%done" --profile "$SG_SOURCE_DIR/slurm/local.toml"
+expect_out "'--output=$WORK/100%%done/logs/slurm/shard-%j.out'"
 [ ! -e "$WORK/calls" ] || fail "--dry-run called the scheduler"
 # A profile with an unknown key names it.
 printf '[slurm]\npartiton = "x"\n' > bad.toml

@@ -2,6 +2,8 @@
 // arrays, dependencies and the requeue signal; parsing of sbatch, squeue and scontrol output.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +94,44 @@ TEST_CASE("sbatch options for a preemptible array stage") {
   CHECK(has("--ntasks=2"));
   r.partition = "a\nb";
   CHECK_THROWS_AS(sbatch_options(p, r, j), sg::ConfigError);
+}
+
+TEST_CASE("a run directory's % is literal in the --output pattern, Slurm's own patterns are kept") {
+  CHECK(slurm_pattern_literal("/runs/100%done/logs/slurm/train") == "/runs/100%%done/logs/slurm/train");
+  CHECK(slurm_pattern_literal("/a/%j%%/b") == "/a/%%j%%%%/b");
+  CHECK(slurm_pattern_literal("/plain/dir") == "/plain/dir");
+}
+
+TEST_CASE("Slurm tools' output is read through a pipe: nothing in TMPDIR is created or followed") {
+  const std::string dir = tmpdir("slurm_cli_tmp");
+  // A victim file and, under every name the old temporary scheme would have used, a symlink to it.
+  const std::string victim = dir + "/victim";
+  std::ofstream(victim) << "untouched";
+  const std::string tmp = dir + "/tmp";
+  std::filesystem::create_directories(tmp);
+  for (int n = 1; n <= 4; ++n)
+    std::filesystem::create_symlink(victim, tmp + "/sg-slurm-" + std::to_string(::getpid()) + "-" + std::to_string(n) + ".out");
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  // sbatch here is a script that prints a job id, as `sbatch --parsable` does.
+  const std::string bin = dir + "/sbatch";
+  std::ofstream(bin) << "#!/bin/sh\necho 'warning: something'\necho 4242\n";
+  std::filesystem::permissions(bin, std::filesystem::perms::owner_all);
+  const std::string saved_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir + ":" + saved_path).c_str(), 1);
+  SlurmCli cli;
+  const std::string id = cli.sbatch({}, "script.sh", {});
+  ::setenv("PATH", saved_path.c_str(), 1);
+  if (old) ::setenv("TMPDIR", saved.c_str(), 1); else ::unsetenv("TMPDIR");
+  CHECK(id == "4242");
+  std::ifstream in(victim);
+  std::string text;
+  std::getline(in, text);
+  CHECK(text == "untouched");
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp)) entries += e.is_symlink() ? 0 : 1;
+  CHECK(entries == 0);
 }
 
 TEST_CASE("parsing sbatch, squeue and scontrol output") {
