@@ -7,6 +7,7 @@
 #include "app/command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "mpi/mpi.h"
 
 int main(int argc, char** argv) {
   using namespace sg;
@@ -37,17 +38,19 @@ int main(int argc, char** argv) {
 
   for (auto& [sub, run] : runners) {
     if (!sub->parsed()) continue;
+    // A failure on one MPI rank ends the whole job (mpi::fail_job): the other ranks may be
+    // waiting for this one in a collective, and would wait forever.
     try {
       return run();
     } catch (const Error& e) {
       log::error("{}", e.what());
-      return to_int(e.code);
+      return mpi::fail_job(to_int(e.code));
     } catch (const CLI::Error& e) {
       log::error("{}", e.what());
-      return to_int(ExitCode::usage);
+      return mpi::fail_job(to_int(ExitCode::usage));
     } catch (const std::exception& e) {
       log::error("{}", e.what());
-      return to_int(ExitCode::failed);
+      return mpi::fail_job(to_int(ExitCode::failed));
     }
   }
   return to_int(ExitCode::usage);

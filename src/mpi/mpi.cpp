@@ -5,6 +5,7 @@
 #define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace sg::mpi {
@@ -147,6 +148,17 @@ std::vector<std::string> gather_strings(const std::string& mine, int root) {
   if (rank() == root)
     for (int i = 0; i < n; ++i) out.push_back(all.substr(displs[i], lens[i]));
   return out;
+}
+
+int fail_job(int code) {
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (!init || fin || size() <= 1) return code;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
 }
 
 void abort(int code) {

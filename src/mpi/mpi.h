@@ -35,5 +35,11 @@ void broadcast(std::string& s, int root = 0);
 std::vector<std::string> gather_strings(const std::string& mine, int root = 0);
 // Abort every rank (used when one rank fails and the others would wait forever).
 [[noreturn]] void abort(int code);
+// The exit of a command that failed on this rank, with its error already printed. Under mpirun
+// with other ranks, they may be blocked in a collective waiting for this one, and returning from
+// main would hang the whole job (MPI_Finalize at exit waits for ranks that wait for us), so the
+// job is aborted with `code` instead; alone (or before MPI started, or after it ended) it
+// returns `code`.
+int fail_job(int code);
 
 }  // namespace sg::mpi
