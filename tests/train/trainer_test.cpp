@@ -267,6 +267,11 @@ TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") 
   mpi::init();
   const int rank = mpi::rank(), world = mpi::size();
   at::set_num_threads(1);
+  // oneDNN picks its convolution algorithm by batch size and CPU, so the discriminator's convs
+  // of batch 2 and of batch 4 round differently: on an AMD EPYC that alone moved a gradient by
+  // 1.6e-2 of its scale and the G loss by 1.5e-5. LibTorch's own convolution treats each image
+  // alike, leaving the GEMM rounding the bound below is about.
+  at::globalContext().setUserEnabledMkldnn(false);
   const Setup s = allreduce_setup(2 * kB / world);
   train::TrainState st = make_state(s, default_prior());
   const at::Tensor all_real = real_batch(2 * kB, s.r.stage.img_size);
@@ -337,7 +342,11 @@ TEST_CASE("2 ranks with batch b average to the gradients of 1 rank with batch 2b
     ++compared;
   }
   CHECK(compared > 50);
-  CHECK(worst < 1e-3);
+  // Float rounding of sums in another order, amplified by the step's double backward (R1, the
+  // normals): measured 1.3e-3 on an AMD EPYC, below 1e-3 on an Intel Xeon. What this test
+  // guards against (a sum where a mean belongs, draws split wrongly, a rank's gradient
+  // missing) moves gradients by O(1) of their scale.
+  CHECK(worst < 5e-3);
   const at::Tensor l1 = one.get(one.size() - 1), l2 = two.get(two.size() - 1);
   CHECK(l2[0].item<double>() == doctest::Approx(l1[0].item<double>()).epsilon(1e-5));
   CHECK(l2[1].item<double>() == doctest::Approx(l1[1].item<double>()).epsilon(1e-5));
