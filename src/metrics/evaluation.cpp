@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/signals.h"
 #include "core/text.h"
 #include "data/shard_reader.h"
 #include "metrics/eval_images.h"
@@ -59,6 +60,17 @@ MetricSelection parse_metric_selection(const std::string& text) {
 }
 
 namespace {
+
+// Evaluation keeps no partial state (each number needs every image), so a stop signal (Ctrl-C,
+// SIGTERM from Slurm, SIGUSR1 from `shadegan run`) ends it at the next batch or inversion step
+// with exit 75: the stage is rerun whole, and a preempted job gives back its allocation within
+// one batch instead of after the whole evaluation.
+void stop_point(const char* phase) {
+  if (stop_requested())
+    throw Error(ExitCode::preempted, fmt::format("eval: stopped by signal {} during {}; evaluation keeps no "
+                                                 "partial results, rerun it to evaluate",
+                                                 stop_signal(), phase));
+}
 
 // This rank's block of [0, n).
 std::pair<int64_t, int64_t> my_block(int64_t n) {
@@ -173,10 +185,14 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
   const int64_t batches = (end - first + o.batch_size - 1) / o.batch_size;
   Progress progress("invert", batches * o.inversion.steps, "step");
   for (int64_t b = 0; b < end - first; b += o.batch_size) {
+    stop_point("the shape inversion");
     const int64_t e = std::min(end - first, b + o.batch_size);
     InversionOptions inv = o.inversion;
     inv.seed = o.inversion.seed + static_cast<uint64_t>(first + b);
-    inv.on_step = [&] { progress.advance(); };
+    inv.on_step = [&] {
+      stop_point("the shape inversion");
+      progress.advance();
+    };
     InversionResult res = invert_generator(gen, truth.rgb.slice(0, b, e), truth.pose.slice(0, b, e),
                                            truth.light.slice(0, b, e), opt, inv);
     at::Tensor mask = erode_mask(truth.mask.slice(0, b, e));
@@ -260,6 +276,7 @@ void inception_metrics(model::GeneratorImpl& gen, const model::RenderOptions& re
     Progress progress("fakes", end - first, "img");
     torch::NoGradGuard no_grad;
     for (int64_t b = first; b < end; b += o.batch_size) {
+      stop_point("the fakes' Inception features");
       const int64_t n = std::min(end, b + o.batch_size) - b;
       model::Draws draws = model::seeded_draws(o.seed * 1000003ULL + static_cast<uint64_t>(b));
       at::Tensor z = draws.normal(model::Draw::latent, {n, gen.cfg.z_dim});
@@ -305,6 +322,7 @@ void inception_metrics(model::GeneratorImpl& gen, const model::RenderOptions& re
       torch::NoGradGuard no_grad;
       const int64_t T = reader.store_size();
       for (int64_t b = rf; b < re; b += o.batch_size) {
+        stop_point("the real images' Inception features");
         const int64_t n = std::min(re, b + o.batch_size) - b;
         at::Tensor raw = at::empty({n, T, T, 3}, at::kByte), flip = at::empty({n}, at::kBool);
         for (int64_t k = 0; k < n; ++k) {
@@ -417,6 +435,7 @@ LearningSet generated_set(model::GeneratorImpl& gen, const model::RenderOptions&
   model::Tiling tiling;
   tiling.keep_samples = silhouettes;
   for (int64_t b = first; b < end; b += bs) {
+    stop_point("the learning measure's generated images");
     const int64_t n = std::min(end, b + bs) - b;
     model::Draws draws = model::seeded_draws(o.seed * 1000003ULL + static_cast<uint64_t>(b));
     at::Tensor z = draws.normal(model::Draw::latent, {n, gen.cfg.z_dim});
@@ -471,6 +490,7 @@ void learning_metrics(model::GeneratorImpl& gen, model::GeneratorImpl* untrained
     Progress progress("learning reals", end - first, "img");
     torch::NoGradGuard no_grad;
     for (int64_t b = first; b < end; b += o.batch_size) {
+      stop_point("the learning measure's real images");
       const int64_t e = std::min(end, b + o.batch_size);
       const RealBlock block = synth ? held_out_reals(*synth, S, o.seed, b, e)
                                     : shard_reals(reader, order, S, o.seed, b, e, silhouettes);
