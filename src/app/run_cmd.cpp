@@ -25,6 +25,7 @@ struct RunArgs {
   bool dry_run = false;
   bool explain = false;
   bool verify = false;
+  bool break_lock = false;
   std::vector<std::string> force;
   std::vector<std::string> sets;
   int jobs = 1;
@@ -65,7 +66,7 @@ int run(const RunArgs& a) {
   }
 
   create_dirs(graph::state_dir(run_dir));
-  RunLock lock(graph::lock_path(run_dir));
+  RunLock lock(graph::lock_path(run_dir), a.break_lock);
   log::attach_jsonl(graph::run_jsonl_path(run_dir));
   // A stage-exec that outlived a killed orchestrator (say, a trainer finishing its checkpoint
   // after SIGTERM) must not get a twin writing the same directory.
@@ -126,6 +127,7 @@ const bool registered = sg::app::register_command(
            ->allow_extra_args(false);
        sub.add_option("-j,--jobs", a->jobs, "Stages run at once; an MPI stage takes one slot per rank (default 1)");
        sub.add_flag("--verify", a->verify, "Re-hash recorded outputs instead of trusting their sizes");
+       sub.add_flag("--break-lock", a->break_lock, "The run lock names a process on another host that is gone: take it over (see README, cluster file systems)");
        return [a] { return run(*a); };
      }});
 

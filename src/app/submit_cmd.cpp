@@ -23,6 +23,7 @@ namespace {
 struct SubmitArgs {
   std::string pipeline, run_dir, profile;
   bool dry_run = false;
+  bool break_lock = false;
   std::vector<std::string> force, sets;
 };
 
@@ -43,7 +44,7 @@ int submit(const SubmitArgs& a) {
   std::unique_ptr<RunLock> lock;
   if (!a.dry_run) {
     create_dirs(graph::state_dir(run_dir));
-    lock = std::make_unique<RunLock>(graph::lock_path(run_dir));  // two submits never race
+    lock = std::make_unique<RunLock>(graph::lock_path(run_dir), a.break_lock);  // two submits never race
     log::attach_jsonl(graph::run_jsonl_path(run_dir));
   }
   const graph::Plan p = graph::plan(g, run_dir, po);
@@ -69,6 +70,7 @@ const bool registered = sg::app::register_command(
        sub.add_option("--run-dir", a->run_dir, "Run directory (default: runs/<pipeline name>)");
        sub.add_option("--profile", a->profile, "Site profile (default: slurm/local.toml)");
        sub.add_flag("-n,--dry-run", a->dry_run, "Print the scripts and the dependency plan; submit nothing");
+       sub.add_flag("--break-lock", a->break_lock, "The run lock names a process on another host that is gone: take it over (see README, cluster file systems)");
        sub.add_option("--force", a->force, "Rerun this stage and everything after it (repeatable)")
            ->allow_extra_args(false);
        sub.add_option("--set", a->sets, "Override a parameter: stage.key=value (repeatable)")->allow_extra_args(false);

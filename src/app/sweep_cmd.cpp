@@ -40,7 +40,7 @@ std::vector<std::string> split_ids(const std::string& ids) {
 
 struct SweepArgs {
   std::string file, runs = "runs", profile;
-  bool local = false, submit = false, dry_run = false;
+  bool local = false, submit = false, dry_run = false, break_lock = false;
   int jobs = 1;
 };
 
@@ -126,7 +126,7 @@ int sweep(const SweepArgs& a) {
                      const std::map<std::string, std::vector<std::string>>& external,
                      const std::vector<std::string>& after_all) -> std::vector<exec::PlannedJob> {
     create_dirs(graph::state_dir(dir));
-    RunLock lock(graph::lock_path(dir));
+    RunLock lock(graph::lock_path(dir), a.break_lock);
     const graph::Plan p = graph::plan(g, dir);
     graph::write_snapshot(dir, g);
     if (slurm) return slurm->submit(g, p, dir, external, after_all);
@@ -177,6 +177,7 @@ const bool registered = sg::app::register_command(
        sub.add_flag("--local", a->local, "Run on this machine (the default)");
        sub.add_flag("--submit", a->submit, "Queue on Slurm");
        sub.add_flag("-n,--dry-run", a->dry_run, "List the runs and the shared stages; change nothing");
+       sub.add_flag("--break-lock", a->break_lock, "The run lock names a process on another host that is gone: take it over (see README, cluster file systems)");
        sub.add_option("--runs", a->runs, "Folder of run directories (default: runs)");
        sub.add_option("--profile", a->profile, "Slurm site profile (with --submit)");
        sub.add_option("-j,--jobs", a->jobs, "Stages at once, locally (default 1)");
