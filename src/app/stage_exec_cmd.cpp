@@ -143,17 +143,24 @@ const bool registered = sg::app::register_command(
        auto task = std::make_shared<int>(-1);
        auto record = std::make_shared<int>(0);
        auto message = std::make_shared<std::string>();
+       auto wait = std::make_shared<int>(0);
        sub.add_option("--run-dir", *run_dir, "Run directory holding run.toml")->required();
        sub.add_option("--stage", *stage, "Stage name")->required();
        sub.add_option("--task", *task, "Fan-out stages: run this task only (0-based)")->check(CLI::NonNegativeNumber);
        sub.add_option("--record-exit", *record,
                       "Do not run: record that an attempt ended with this exit code (batch scripts)");
        sub.add_option("--message", *message, "With --record-exit: what happened");
+       sub.add_option("--wait", *wait,
+                      "With --record-exit: wait up to this many seconds for the stage's ranks to report "
+                      "preemption before recording a failure; exits 75 if they do");
        return [=] {
          if (*record != 0) {
-           sg::exec::record_exit(std::filesystem::absolute(*run_dir).lexically_normal().string(), *stage, *task,
-                                 *record, message->empty() ? "exit code " + std::to_string(*record) : *message);
-           return 0;
+           // 75 when the attempt turned out preempted (see record_exit), else 0: recorded.
+           const int ended = sg::exec::record_exit(std::filesystem::absolute(*run_dir).lexically_normal().string(),
+                                                   *stage, *task, *record,
+                                                   message->empty() ? "exit code " + std::to_string(*record) : *message,
+                                                   *wait);
+           return ended == sg::to_int(sg::ExitCode::preempted) ? ended : 0;
          }
          return stage_exec(*run_dir, *stage, *task);
        };

@@ -1,6 +1,11 @@
 #include "core/log.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -22,6 +27,20 @@ struct State {
 State& state() {
   static State s;
   return s;
+}
+
+// Where a Slurm job's stage writes its lines: the job script exports SG_STAGE_LOG (the stage's
+// log file) so that every rank appends there itself, one write() per line, instead of through
+// mpirun's output forwarding: under preemption Slurm signals every process of the job, mpirun
+// exits at once, and the ranks' last lines (that they stopped, what they saved) went nowhere.
+// -1: not set (or not openable); lines go to stderr.
+int stage_log_fd() {
+  static const int fd = [] {
+    const char* p = std::getenv("SG_STAGE_LOG");
+    if (!p || !*p) return -1;
+    return ::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  }();
+  return fd;
 }
 
 const char* name(Level l) {
@@ -82,10 +101,11 @@ void write(Level l, const std::string& message) {
   const bool to_stderr = l >= s.level && (s.rank == 0 || l >= Level::warn);
   if (to_stderr) {
     const char* tag = l == Level::warn ? "warning: " : l == Level::error ? "error: " : "";
-    if (s.size > 1)
-      std::fprintf(stderr, "[rank %d] %s%s\n", s.rank, tag, message.c_str());
-    else
-      std::fprintf(stderr, "%s%s\n", tag, message.c_str());
+    const std::string line = s.size > 1 ? fmt::format("[rank {}] {}{}\n", s.rank, tag, message)
+                                        : fmt::format("{}{}\n", tag, message);
+    const int fd = stage_log_fd();
+    if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      std::fputs(line.c_str(), stderr);
   }
   if (l >= Level::info || s.level == Level::debug) {
     nlohmann::json j{{"t", now_iso8601()}, {"level", name(l)}, {"msg", message}};

@@ -1,5 +1,8 @@
 #include "core/signals.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <csignal>
 #include <initializer_list>
 
@@ -20,6 +23,12 @@ void install_stop_handlers() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaction(s, &sa, nullptr);
+  // A process started under `shadegan signal-shield` (the Slurm job script's launcher) inherits
+  // SIGTERM and SIGINT blocked; the ranks that do the work must receive them.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaddset(&set, s);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 bool stop_requested() { return g_signal != 0; }

@@ -4,7 +4,8 @@
 // the flag so every MPI rank stops after the same iteration.
 namespace sg {
 
-// Install the flag-setting handler for SIGUSR1, SIGUSR2, SIGTERM and SIGINT.
+// Install the flag-setting handler for SIGUSR1, SIGUSR2, SIGTERM and SIGINT, and unblock them
+// (they arrive blocked under app/signal_shield_cmd.cpp's launcher).
 void install_stop_handlers();
 bool stop_requested();
 int stop_signal();  // the first signal received, 0 if none

@@ -1,5 +1,6 @@
 #include "exec/slurm_script.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.h"
@@ -22,6 +23,7 @@ std::string render_script(const std::string& tmpl, const std::string& name, cons
       {"RUN_DIR", shell_quote(v.run_dir)},
       {"STAGE", shell_quote(v.stage)},
       {"MAX_REQUEUES", std::to_string(v.max_requeues)},
+      {"GRACE", std::to_string(std::max(1, profile.grace))},
       {"LAUNCH", launch},
       {"SETUP", setup},
       {"HEADER", v.header},

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 #include <filesystem>
@@ -142,12 +143,61 @@ bool finalize_fanout(const PreparedStage& p, const std::string& job_id) {
   return true;
 }
 
-void record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
-                 const std::string& message) {
-  if (exit_code == 0) return;
-  if (exit_code == to_int(ExitCode::preempted)) {
+namespace {
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The preempted note was written by this attempt's stage (not by an earlier run or restart).
+bool preempted_by_this_attempt(const std::string& run_dir, const std::string& stage) {
+  const auto note = graph::read_preempted(run_dir, stage);
+  if (!note) return false;
+  return note->value("job_id", std::string()) == env_or_empty("SLURM_JOB_ID") &&
+         note->value("slurm_restart_count", std::string()) == env_or_empty("SLURM_RESTART_COUNT");
+}
+
+std::optional<nlohmann::json> read_note(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  try {
+    return read_json(path);
+  } catch (const FormatError&) {
+    return std::nullopt;  // being replaced, or damaged: as if absent
+  }
+}
+
+// Waits until this attempt's stage has reported preemption (true) or its ranks are gone or the
+// time is up (false).
+bool wait_for_preempted(const std::string& run_dir, const std::string& stage, int task, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    if (preempted_by_this_attempt(run_dir, stage)) return true;
+    const std::string running = task >= 0 ? graph::task_running_path(run_dir, stage, task)
+                                          : graph::running_path(run_dir, stage);
+    const auto note = read_note(running);
+    const bool alive = note && graph::running_alive(*note);
+    if (!alive || std::chrono::steady_clock::now() >= deadline) return preempted_by_this_attempt(run_dir, stage);
+    ::usleep(200 * 1000);
+  }
+}
+
+}  // namespace
+
+int record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
+                const std::string& message, int wait_seconds) {
+  if (exit_code == 0) return 0;
+  const int preempted = to_int(ExitCode::preempted);
+  if (exit_code == preempted) {
     graph::write_preempted(run_dir, stage, task, exit_code);
-    return;
+    return preempted;
+  }
+  if (wait_seconds > 0 && wait_for_preempted(run_dir, stage, task, wait_seconds)) {
+    log::warn("stage {}: the launcher exited {}, but the stage saved its work and reported preemption "
+              "(a signal to every process of the job, as Slurm preempts): recorded as preempted",
+              stage, exit_code);
+    return preempted;
   }
   if (task >= 0) {
     graph::write_task_failure(run_dir, stage, task, exit_code, message);
@@ -156,6 +206,7 @@ void record_exit(const std::string& run_dir, const std::string& stage, int task,
     graph::write_failure(run_dir, stage, exit_code, message);
     graph::remove_if_exists(graph::running_path(run_dir, stage));
   }
+  return exit_code;
 }
 
 void abandon_stage(const PreparedStage& p) {

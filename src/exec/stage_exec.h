@@ -47,9 +47,18 @@ bool finalize_fanout(const PreparedStage& p, const std::string& job_id = "");
 
 // Records how an attempt ended when the process itself could not (killed, out of memory, time
 // limit) or for the batch script: 75 (ExitCode::preempted) leaves a preempted note, anything
-// else non-zero a failure with the end of the log. task < 0: the whole stage.
-void record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
-                 const std::string& message);
+// else non-zero a failure with the end of the log. task < 0: the whole stage. Returns the exit
+// code the attempt ended with, as recorded.
+//
+// The launcher's status is not always the stage's: under Slurm's preemption every process of
+// the job gets SIGTERM, and mpirun exits at once (status 1) while its ranks are still saving
+// their work. So with wait_seconds > 0, a non-zero, non-75 code is recorded only after waiting
+// up to that long for this attempt's ranks: a preempted note of this attempt (the same
+// SLURM_JOB_ID and SLURM_RESTART_COUNT) means the stage saved and stopped, and 75 is returned
+// with no failure recorded; the stage's running note gone (or its process dead) means they have
+// ended otherwise.
+int record_exit(const std::string& run_dir, const std::string& stage, int task, int exit_code,
+                const std::string& message, int wait_seconds = 0);
 
 // prepare, begin, run the kind's work function, finish: a whole stage in this process, for kinds
 // that are not MPI (and for tests). Fan-out kinds: every task not yet done, one after the other,

@@ -154,7 +154,10 @@ int fail_job(int code) {
   int init = 0, fin = 0;
   MPI_Initialized(&init);
   MPI_Finalized(&fin);
-  if (!init || fin || size() <= 1) return code;
+  // 75 (stopped on a signal, work saved) is every rank's answer to a signal they all received
+  // (mpirun forwards it, Slurm signals every process): no rank is left waiting, and aborting
+  // would turn a clean stop into a killed job.
+  if (!init || fin || size() <= 1 || code == to_int(ExitCode::preempted)) return code;
   std::fflush(stdout);
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, code);

@@ -38,8 +38,8 @@ std::vector<std::string> gather_strings(const std::string& mine, int root = 0);
 // The exit of a command that failed on this rank, with its error already printed. Under mpirun
 // with other ranks, they may be blocked in a collective waiting for this one, and returning from
 // main would hang the whole job (MPI_Finalize at exit waits for ranks that wait for us), so the
-// job is aborted with `code` instead; alone (or before MPI started, or after it ended) it
-// returns `code`.
+// job is aborted with `code` instead; alone (or before MPI started, or after it ended), and for
+// 75 (a stop on a signal every rank received), it returns `code`.
 int fail_job(int code);
 
 }  // namespace sg::mpi

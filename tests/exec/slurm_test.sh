@@ -149,6 +149,39 @@ grep -q "resuming from .*$tlatest" "$TR/logs/train.log" || fail "the requeued jo
 grep -q 'restart count 1' "$TR/logs/train.log" || fail "SLURM_RESTART_COUNT 1 not logged for training"
 grep -q 'SLURM_RESTART_COUNT=1' "$TR/logs/train.log" || fail "the trainer did not log SLURM_RESTART_COUNT=1"
 
+# --- 2c. Preemption as Slurm does it: the training of 2b in partition "low", preempted by a job
+# of "urgent" that needs the whole node. Slurm sends SIGTERM to every process of the job (batch
+# shell, mpirun, both ranks), SIGKILL after the grace time, and requeues the job itself. mpirun
+# exits 1 at once while the ranks still agree to stop and checkpoint: the attempt must be
+# recorded as preempted (not failed), the trainer's stop lines must reach the stage log, and
+# the requeued job must resume from that checkpoint to the end.
+sed 's/^partition = .*/partition = "low"/' "$PROFILE" > "$WORK/low.toml"
+PR=$WORK/preempt_run
+tiny_train_pipeline slurm_pre 'ckpt_every = 1000' 'sample_every = 0' 'threads = 1' > "$WORK/pre_train.toml"
+expect_exit 0 "$SHADEGAN" submit "$WORK/pre_train.toml" --run-dir "$PR" --profile "$WORK/low.toml"
+PJOB=$(grep -Eo 'train +job [0-9]+' <<<"$OUT" | grep -Eo '[0-9]+$')
+pre_few() { grep -Eq 'train ([3-9]|[1-9][0-9]+)/' "$PR/logs/train.log"; }
+WAIT_TICKS=600 wait_for pre_few
+UJOB=$(sbatch --parsable -p urgent -N 1 -n "$(nproc)" -o /dev/null --wrap 'sleep 5') || fail "cannot submit the urgent job"
+wait_for test -e "$PR/state/train.preempted.json"
+# The batch script has decided (the job left RUNNING); the attempt is not a failure.
+pre_left() { ! squeue -h -j "$PJOB" -o %T | grep -Eq 'RUNNING|COMPLETING'; }
+wait_for pre_left
+[ ! -e "$PR/state/train.failed.json" ] || fail "the preempted attempt was recorded as failed: $(cat "$PR/state/train.failed.json")"
+grep -q 'train: stopped by signal 15 after step' "$PR/logs/train.log" ||
+  fail "the trainer's stop message is not in the stage log: $(tail -20 "$PR/logs/train.log")"
+plat=$(cat "$PR/train/LATEST") || fail "no checkpoint after the preemption: $(tail -20 "$PR/logs/train.log")"
+pstep=$((10#${plat#step-}))
+[ "$pstep" -ge 3 ] && [ "$pstep" -lt 40 ] || fail "preempted at $plat, expected a step between 3 and 39"
+slurm_wait_job "$UJOB" 120 || fail "the urgent job did not end"
+ppend() { squeue -h -j "$PJOB" -o %T | grep -q PENDING; }
+wait_for ppend
+sleep 2  # the credential revocation of 2b
+scontrol update jobid="$PJOB" StartTime=now
+WAIT_TICKS=600 wait_for test -e "$PR/state/train.json"
+[ "$(cat "$PR/train/LATEST")" = step-0000040 ] || fail "the preempted training did not reach step 40"
+grep -q "resuming from .*$plat" "$PR/logs/train.log" || fail "the requeued job did not resume from $plat"
+
 # --- 3. Status over many jobs: exactly one squeue call per refresh; then cancel.
 mkdir -p "$WORK/bin"
 cat > "$WORK/bin/squeue" <<SH
