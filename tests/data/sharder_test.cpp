@@ -165,4 +165,7 @@ TEST_CASE("recipes: unknown names list the valid ones, bad keys name file and li
   // CelebA's pipeline on a 178x218 image gives the 256 crop.
   Image face(178, 218);
   CHECK(apply_recipe(find_recipe("celeba", {dir}), face).width == 256);
+  // A 4000x1 strip is small, but CelebA's resize_shorter 256 would make it 1,024,000x256.
+  CHECK_THROWS_WITH_AS(apply_recipe(find_recipe("celeba", {dir}), Image(4000, 1)), doctest::Contains("max_image_pixels"),
+                       RecipeSkip);
 }
