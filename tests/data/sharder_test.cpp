@@ -184,6 +184,33 @@ TEST_CASE("a JPEG claiming 65500x65500 and a file whose name is not UTF-8 are sk
   CHECK(reader.count() == 2);
 }
 
+TEST_CASE("lowered decode limits skip more files as too_large and rebuild the shards instead of keeping them") {
+  const std::string src = tmpdir("limits_src"), out = tmpdir("limits_out");
+  sg::write_file_atomic(src + "/a.png", encode_png(Image(80, 72)));
+  sg::write_file_atomic(src + "/b.png", encode_png(Image(40, 40)));
+  Recipe r;
+  r.name = "t";
+  r.pattern = "*";
+  r.flip = "before_resize";
+  r.steps = {{"center_crop", 32, ""}};
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 4;
+  ShardSource source = files_source(src, r);
+  const auto first = run_sharding(source, opt);
+  CHECK(first["count"] == 2);
+  source.limits.max_pixels = 40 * 40;  // a.png (80x72) is now over the limit
+  const auto lowered = run_sharding(source, opt);
+  CHECK(lowered["count"] == 1);
+  CHECK(lowered["shards_built"] == 1);
+  REQUIRE(lowered["skipped"].size() == 1);
+  CHECK(lowered["skipped"][0]["reason"] == "too_large");
+  source.limits = DecodeLimits{};
+  const auto again = run_sharding(source, opt);
+  CHECK(again["shards_built"] == 1);
+  CHECK(again["content_hash"] == first["content_hash"]);
+}
+
 TEST_CASE("an empty glob and an unwritable output are clear errors naming the path") {
   const std::string src = tmpdir("empty");
   Recipe r;
