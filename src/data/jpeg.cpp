@@ -114,7 +114,7 @@ void check_decode_limits(const char* format, int64_t bytes, int64_t width, int64
     throw DecodeError("too_large", std::string(format) + " file of " + std::to_string(bytes) +
                                        " bytes is over the limit of " + std::to_string(limits.max_file_bytes) +
                                        " bytes (max_image_bytes)");
-  if (width * height > limits.max_pixels)  // both below 2^32 (JPEG 65535, PNG 2^31): no overflow
+  if (width * height > limits.max_pixels)  // each side at most 2^31 (PNG's maximum): fits int64
     throw DecodeError("too_large", std::string(format) + " header claims " + std::to_string(width) + "x" +
                                        std::to_string(height) + " = " + std::to_string(width * height) +
                                        " pixels, over the limit of " + std::to_string(limits.max_pixels) +
