@@ -127,6 +127,16 @@ size_t type_size(Type t) {
   return 1;
 }
 
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::u8: return "uint8";
+    case Type::i64: return "int64";
+    case Type::f32: return "float32";
+    case Type::f64: return "float64";
+  }
+  return "?";
+}
+
 Handle& Handle::operator=(Handle&& o) noexcept {
   if (this != &o) {
     reset();

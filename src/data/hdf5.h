@@ -100,5 +100,6 @@ class Dataset {
 };
 
 size_t type_size(Type t);
+const char* type_name(Type t);  // numpy's names: uint8, int64, float32, float64
 
 }  // namespace sg::data::h5

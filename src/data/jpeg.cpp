@@ -28,7 +28,7 @@ struct TjHandle {
 
 }  // namespace
 
-Decoded decode_jpeg(std::string_view bytes) {
+Decoded decode_jpeg(std::string_view bytes, const DecodeLimits& limits) {
   TjHandle tj(false);
   int w = 0, h = 0, subsamp = 0, cs = 0;
   auto* src = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -38,6 +38,8 @@ Decoded decode_jpeg(std::string_view bytes) {
     throw DecodeError(lacks_eoi(bytes) ? "truncated" : "corrupt", "JPEG header: " + msg);
   }
   if (w <= 0 || h <= 0) throw DecodeError("corrupt", "JPEG header gives an empty image");
+  // The header is all a crafted file needs to ask for gigabytes: check before the buffer.
+  check_decode_limits("JPEG", static_cast<int64_t>(bytes.size()), w, h, limits);
   Decoded d;
   const bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
   const int pf = cmyk ? TJPF_CMYK : TJPF_RGB;
@@ -106,13 +108,26 @@ std::string encode_jpeg_as(const Image& img, int quality, const std::string& col
 
 std::string encode_jpeg(const Image& img, int quality) { return encode_jpeg_as(img, quality, "rgb"); }
 
-Decoded decode_image(std::string_view bytes) {
+void check_decode_limits(const char* format, int64_t bytes, int64_t width, int64_t height,
+                         const DecodeLimits& limits) {
+  if (bytes > limits.max_file_bytes)
+    throw DecodeError("too_large", std::string(format) + " file of " + std::to_string(bytes) +
+                                       " bytes is over the limit of " + std::to_string(limits.max_file_bytes) +
+                                       " bytes (max_image_bytes)");
+  if (width * height > limits.max_pixels)  // each side at most 2^31 (PNG's maximum): fits int64
+    throw DecodeError("too_large", std::string(format) + " header claims " + std::to_string(width) + "x" +
+                                       std::to_string(height) + " = " + std::to_string(width * height) +
+                                       " pixels, over the limit of " + std::to_string(limits.max_pixels) +
+                                       " (max_image_pixels)");
+}
+
+Decoded decode_image(std::string_view bytes, const DecodeLimits& limits) {
   auto starts = [&](const char* sig, size_t n) {
     return bytes.size() >= n && std::memcmp(bytes.data(), sig, n) == 0;
   };
   if (bytes.empty()) throw DecodeError("not_an_image", "empty file");
-  if (starts("\xFF\xD8\xFF", 3)) return decode_jpeg(bytes);
-  if (starts("\x89PNG\r\n\x1a\n", 8)) return decode_png(bytes);
+  if (starts("\xFF\xD8\xFF", 3)) return decode_jpeg(bytes, limits);
+  if (starts("\x89PNG\r\n\x1a\n", 8)) return decode_png(bytes, limits);
   if (starts("GIF8", 4) || starts("BM", 2) || starts("RIFF", 4))
     throw DecodeError("unsupported", "GIF/BMP/WebP image: only JPEG and PNG are read");
   throw DecodeError("not_an_image", "no JPEG or PNG signature");

@@ -14,6 +14,7 @@ namespace {
 struct ErrState {
   std::jmp_buf jmp;
   char message[256] = {0};
+  char warning[256] = {0};  // the last warning: libpng names the cause of "Invalid IHDR data" in one
 };
 
 void on_error(png_structp png, png_const_charp msg) {
@@ -21,7 +22,10 @@ void on_error(png_structp png, png_const_charp msg) {
   std::snprintf(st->message, sizeof st->message, "%s", msg);
   std::longjmp(st->jmp, 1);
 }
-void on_warning(png_structp, png_const_charp) {}
+void on_warning(png_structp png, png_const_charp msg) {
+  auto* st = static_cast<ErrState*>(png_get_error_ptr(png));
+  std::snprintf(st->warning, sizeof st->warning, "%s", msg);
+}
 
 struct Reader {
   const unsigned char* data;
@@ -79,7 +83,7 @@ int read_rows(png_structp png, png_infop info, png_bytep* rows, ErrState* st) {
 
 }  // namespace
 
-Decoded decode_png(std::string_view bytes) {
+Decoded decode_png(std::string_view bytes, const DecodeLimits& limits) {
   ErrState st;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &st, on_error, on_warning);
   if (!png) throw FormatError("cannot initialise libpng");
@@ -90,12 +94,26 @@ Decoded decode_png(std::string_view bytes) {
   }
   Reader reader{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0};
   png_set_read_fn(png, &reader, read_fn);
-  png_set_user_limits(png, 1u << 15, 1u << 15);  // a corrupt header must not ask for 16 GB
+  // No side over JPEG's maximum (so libpng's row buffers stay small); the area is checked against
+  // max_pixels once the header is read.
+  png_set_user_limits(png, 65535, 65535);
   RawPng raw;
   if (read_header(png, info, &raw, &st) != 0) {
     png_destroy_read_struct(&png, &info, nullptr);
-    const std::string msg = st.message;
-    throw DecodeError(msg.find("truncated") != std::string::npos ? "truncated" : "corrupt", "PNG: " + msg);
+    const std::string warning = st.warning;
+    const std::string msg = std::string(st.message) + (warning.empty() ? "" : " (" + warning + ")");
+    // A side over libpng's user limit is a size we refuse, like one over max_image_pixels.
+    const char* reason = warning.find("exceeds user limit") != std::string::npos ? "too_large"
+                         : msg.find("truncated") != std::string::npos    ? "truncated"
+                                                                         : "corrupt";
+    throw DecodeError(reason, "PNG: " + msg);
+  }
+  // libpng's own limit (65535 a side) still allows 16 GiB of RGBA: check before allocating.
+  try {
+    check_decode_limits("PNG", static_cast<int64_t>(bytes.size()), raw.w, raw.h, limits);
+  } catch (...) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    throw;
   }
   std::vector<uint8_t> rgba(static_cast<size_t>(raw.w) * raw.h * 4);
   std::vector<png_bytep> rows(raw.h);

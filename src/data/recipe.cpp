@@ -78,7 +78,7 @@ Recipe find_recipe(const std::string& name_or_path, const std::vector<std::strin
   throw ConfigError(msg);
 }
 
-Image apply_recipe(const Recipe& r, const Image& in) {
+Image apply_recipe(const Recipe& r, const Image& in, int64_t max_pixels) {
   Image img = in;
   for (const auto& s : r.steps) {
     if (s.op == "center_crop") {
@@ -90,6 +90,11 @@ Image apply_recipe(const Recipe& r, const Image& in) {
       int w = s.size, h = s.size;
       if (s.op == "resize_shorter") shorter_side_dims(img.width, img.height, s.size, &w, &h);
       if (w == img.width && h == img.height) continue;
+      if (int64_t{w} * h > max_pixels)
+        throw RecipeSkip("too_large", std::to_string(img.width) + "x" + std::to_string(img.height) + " " + s.op +
+                                          " " + std::to_string(s.size) + " gives " + std::to_string(w) + "x" +
+                                          std::to_string(h) + " pixels, over the limit of " +
+                                          std::to_string(max_pixels) + " (max_image_pixels)");
       img = s.filter == "bilinear" ? resize_bilinear_pil(img, w, h) : resize_nearest_pil(img, w, h);
     }
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "data/codec.h"
 #include "data/image.h"
 
 namespace sg::data {
@@ -23,7 +24,8 @@ struct Recipe {
   std::string canonical() const;  // what fingerprints hash: every field but file/description
 };
 
-// An image the recipe cannot use (smaller than a crop): skipped with this reason.
+// An image the recipe cannot use (smaller than a crop, or too large once resized): skipped with
+// this reason (too_small, too_large).
 struct RecipeSkip : FormatError {
   std::string reason;
   RecipeSkip(std::string r, const std::string& what) : FormatError(what), reason(std::move(r)) {}
@@ -33,6 +35,8 @@ Recipe load_recipe(const std::string& path);
 // `name_or_path`: an existing .toml file, or a recipe name looked up as <dir>/<name>.toml in
 // `dirs` (ConfigError listing the recipes found when nothing matches).
 Recipe find_recipe(const std::string& name_or_path, const std::vector<std::string>& dirs);
-Image apply_recipe(const Recipe& r, const Image& in);
+// An image whose intermediate size would exceed `max_pixels` (resize_shorter of a 65500x1 strip
+// asks for 16.7 G pixels) is skipped as too_large rather than allocated.
+Image apply_recipe(const Recipe& r, const Image& in, int64_t max_pixels = DecodeLimits{}.max_pixels);
 
 }  // namespace sg::data

@@ -2,6 +2,7 @@
 // Reading a sharded dataset back: manifest.json plus shard-NNNNN.h5 files. Samples are numbered
 // 0..count-1 in shard order, then row order (the order the sharder wrote them).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,10 +12,17 @@
 
 namespace sg::data {
 
+// Shards are not trusted: every buffer a caller sizes from the manifest (store_size,
+// sample_elements) is checked against what HDF5 will write into it. The manifest's sample shapes
+// must be the format's layout at its store_size (datasets/README.md), and when a shard file is
+// first opened each of its datasets must have exactly (shard count, sample shape...) elements of
+// the format's type, else FormatError naming the file, the dataset, what the manifest says and
+// what the file holds.
 class ShardReader {
  public:
-  // FormatError naming the directory when manifest.json is missing, from another format, or a
-  // shard's recorded count disagrees with its file.
+  // FormatError naming the directory or manifest.json when it is missing, from another format,
+  // or its sample shapes are not the format's layout at its store_size; later reads throw
+  // FormatError naming the shard file when its count, a dataset's dims or its type disagree.
   explicit ShardReader(const std::string& dir);
   int64_t count() const { return count_; }
   int store_size() const { return store_size_; }
@@ -29,8 +37,17 @@ class ShardReader {
   std::vector<uint8_t> read_images(int64_t first, int64_t n);
 
  private:
+  // What every shard's dataset must be: the format's element type and the manifest's (checked)
+  // per-sample shape.
+  struct Layout {
+    h5::Type type;
+    std::vector<int64_t> sample_shape;
+  };
+  void check_layouts();
+  void open_shard(size_t shard);
   h5::Dataset& dataset(size_t shard, const std::string& name);
-  std::string dir_;
+  std::string dir_, manifest_path_;
+  std::map<std::string, Layout> layouts_;
   nlohmann::json manifest_;
   int64_t count_ = 0;
   int store_size_ = 0;

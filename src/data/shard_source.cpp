@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
-#include "data/codec.h"
 
 namespace fs = std::filesystem;
 
@@ -40,7 +39,15 @@ int64_t ShardSource::count() const {
 int ShardSource::store_size() const { return kind == Kind::files ? recipe.store_size() : synth.size; }
 
 std::string ShardSource::definition() const {
-  return kind == Kind::files ? recipe.canonical() : synth_toml(synth);
+  if (kind == Kind::synth) return synth_toml(synth);
+  // The limits decide which files are skipped, so they belong to what the shards are; the
+  // defaults add nothing, so shard sets made before the limits existed are kept.
+  std::string d = recipe.canonical();
+  const DecodeLimits defaults;
+  if (limits.max_pixels != defaults.max_pixels || limits.max_file_bytes != defaults.max_file_bytes)
+    d += "\nmax_image_pixels = " + std::to_string(limits.max_pixels) +
+         "\nmax_image_bytes = " + std::to_string(limits.max_file_bytes) + "\n";
+  return d;
 }
 
 std::string ShardSource::item_identity(int64_t i) const {
@@ -86,6 +93,15 @@ Item produce_item(const ShardSource& s, int64_t i) {
     return it;
   }
   const std::string full = (fs::path(s.base_dir) / s.files[static_cast<size_t>(i)]).string();
+  // A file over the byte limit is not even read into memory (a 40 GB file in an image folder).
+  std::error_code ec;
+  const auto size = fs::file_size(full, ec);
+  if (!ec && static_cast<int64_t>(size) > s.limits.max_file_bytes) {
+    it.reason = "too_large";
+    it.detail = "file of " + std::to_string(size) + " bytes is over the limit of " +
+                std::to_string(s.limits.max_file_bytes) + " bytes (max_image_bytes)";
+    return it;
+  }
   std::string bytes;
   try {
     bytes = read_file(full);
@@ -95,9 +111,9 @@ Item produce_item(const ShardSource& s, int64_t i) {
     return it;
   }
   try {
-    Decoded d = decode_image(bytes);
+    Decoded d = decode_image(bytes, s.limits);
     it.conversion = d.conversion;
-    it.rgb = apply_recipe(s.recipe, d.image);
+    it.rgb = apply_recipe(s.recipe, d.image, s.limits.max_pixels);
     it.ok = true;
   } catch (const DecodeError& e) {
     it.reason = e.reason;

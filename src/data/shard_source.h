@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/codec.h"
 #include "data/recipe.h"
 #include "data/synth.h"
 
@@ -18,6 +19,9 @@ struct ShardSource {
   std::vector<std::string> files;  // relative to base_dir
   Recipe recipe;
   SynthParams synth;
+  // What one file may cost to read and decode (files only): over it, the file is skipped as
+  // too_large. Part of definition() when not the defaults, since it decides what is skipped.
+  DecodeLimits limits;
 
   int64_t count() const;
   int store_size() const;
@@ -37,7 +41,8 @@ ShardSource synth_source(const SynthParams& params);
 // One item, produced.
 struct Item {
   bool ok = false;
-  std::string reason, detail;  // when skipped: not_an_image | truncated | corrupt | unsupported | too_small | unreadable
+  std::string reason, detail;  // when skipped: not_an_image | truncated | corrupt | unsupported | too_small |
+                               // too_large | unreadable
   std::string conversion;      // when converted on the way: grayscale, cmyk, 16bit, palette, alpha
   Image rgb;                   // store_size², when ok
   SynthSample gt;              // synth only

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/signals.h"
+#include "core/text.h"
 #include "data/hdf5.h"
 #include "mpi/mpi.h"
 
@@ -102,12 +103,15 @@ json build_shard(const ShardSource& src, const ShardOptions& opt, int64_t k, int
   std::map<std::string, int64_t> conversions;
   for (int64_t i = first; i < last; ++i) {
     Item it = produce_item(src, i);
-    const std::string name = src.kind == ShardSource::Kind::files ? src.files[static_cast<size_t>(i)]
+    // File names are bytes; the marker, the manifest and the event log are JSON, which must be
+    // UTF-8: any other byte is written \xNN (sources.txt keeps the names as they are).
+    const std::string name = src.kind == ShardSource::Kind::files ? escape_non_utf8(src.files[static_cast<size_t>(i)])
                                                                    : std::to_string(i);
     if (!it.ok) {
-      log::warn("skipped {}: {} ({})", name, it.reason, it.detail);
-      log::event("skipped", {{"file", name}, {"reason", it.reason}, {"detail", it.detail}});
-      skipped.push_back({{"file", name}, {"index", i}, {"reason", it.reason}, {"detail", it.detail}});
+      const std::string detail = escape_non_utf8(it.detail);  // may quote the path
+      log::warn("skipped {}: {} ({})", name, it.reason, detail);
+      log::event("skipped", {{"file", name}, {"reason", it.reason}, {"detail", detail}});
+      skipped.push_back({{"file", name}, {"index", i}, {"reason", it.reason}, {"detail", detail}});
     } else {
       if (!it.conversion.empty()) {
         ++conversions[it.conversion];
@@ -226,9 +230,9 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     for (int64_t i = 0; i < count; ++i) list.field(src.item_identity(i));
     json source = {{"items", count}, {"list_hash", list.hex()}, {"definition_hash", hash_bytes(src.definition())}};
     if (src.kind == ShardSource::Kind::files) {
-      source["pattern"] = src.pattern;
+      source["pattern"] = escape_non_utf8(src.pattern);
       source["recipe"] = src.recipe.name;
-      source["recipe_file"] = src.recipe.file;
+      source["recipe_file"] = escape_non_utf8(src.recipe.file);
       std::string names;
       for (const auto& f : src.files) names += f + "\n";
       write_file_atomic((fs::path(opt.out_dir) / "sources.txt").string(), names);

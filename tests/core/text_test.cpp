@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/subprocess.h"
 
 TEST_CASE("unknown_name_message suggests the closest name and lists all") {
@@ -26,4 +28,17 @@ TEST_CASE("shell_quote makes hostile values literal for sh") {
   std::fclose(f);
   CHECK(std::string(buf, n) == hostile);
   std::remove(out.c_str());
+}
+
+TEST_CASE("escape_non_utf8 keeps valid UTF-8, writes other bytes as \\xNN and the backslash as \\x5C") {
+  CHECK(sg::escape_non_utf8("plain.jpg") == "plain.jpg");
+  CHECK(sg::escape_non_utf8("caf\xC3\xA9_\xE6\x97\xA5_\xF0\x9F\x98\x80.jpg") == "caf\xC3\xA9_\xE6\x97\xA5_\xF0\x9F\x98\x80.jpg");
+  CHECK(sg::escape_non_utf8("caf\xE9.jpg") == "caf\\xE9.jpg");  // Latin-1
+  CHECK(sg::escape_non_utf8("a\\b") == "a\\x5Cb");               // so "\xE9" in a name stays distinct
+  CHECK(sg::escape_non_utf8("\xC3") == "\\xC3");                 // cut-off sequence
+  CHECK(sg::escape_non_utf8("\xC0\xAF") == "\\xC0\\xAF");        // overlong '/'
+  CHECK(sg::escape_non_utf8("\xED\xA0\x80") == "\\xED\\xA0\\x80");  // UTF-16 surrogate
+  CHECK(sg::escape_non_utf8("\xF4\x90\x80\x80") == "\\xF4\\x90\\x80\\x80");  // beyond U+10FFFF
+  // What comes out is valid UTF-8: nlohmann::json dumps it without throwing.
+  CHECK(nlohmann::json(sg::escape_non_utf8("x\xFF\xFEy")).dump() == "\"x\\\\xFF\\\\xFEy\"");
 }

@@ -139,6 +139,78 @@ TEST_CASE("a folder with every kind of bad file gives the right counts and reaso
   CHECK(px[(63 * 64 + 63) * 3 + 2] == img.px(71, 67)[2]);
 }
 
+// `jpg` with the height and width its SOF0 header claims replaced (a crafted or damaged file).
+static std::string with_sof0_size(std::string jpg, int w, int h) {
+  for (size_t i = 2; i + 8 < jpg.size(); ++i)
+    if (static_cast<unsigned char>(jpg[i]) == 0xFF && static_cast<unsigned char>(jpg[i + 1]) == 0xC0) {
+      const unsigned char dims[4] = {static_cast<unsigned char>(h >> 8), static_cast<unsigned char>(h),
+                                     static_cast<unsigned char>(w >> 8), static_cast<unsigned char>(w)};
+      for (int k = 0; k < 4; ++k) jpg[i + 5 + k] = static_cast<char>(dims[k]);
+      return jpg;
+    }
+  FAIL("no SOF0 marker in the encoded JPEG");
+  return jpg;
+}
+
+TEST_CASE("a JPEG claiming 65500x65500 and a file whose name is not UTF-8 are skipped, the rest sharded") {
+  const std::string src = tmpdir("hostile_src"), out = tmpdir("hostile_out");
+  Image img(80, 72);
+  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 5);
+  const std::string jpg = encode_jpeg(img, 90);
+  sg::write_file_atomic(src + "/a_good.jpg", jpg);
+  sg::write_file_atomic(src + "/b_huge.jpg", with_sof0_size(jpg, 65500, 65500));
+  sg::write_file_atomic(src + "/c_bad\xff\xfe\\name.jpg", "not an image");  // Latin-1 bytes and a backslash
+  sg::write_file_atomic(src + "/d_good.png", encode_png(img));
+  Recipe r;
+  r.name = "t";
+  r.pattern = "*";
+  r.flip = "before_resize";
+  r.steps = {{"center_crop", 64, ""}};
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 2;
+  const auto m = run_sharding(files_source(src, r), opt);
+  CHECK(m["count"] == 2);
+  CHECK(m["skipped_counts"]["too_large"] == 1);
+  CHECK(m["skipped_counts"]["not_an_image"] == 1);
+  std::map<std::string, std::string> reasons;
+  for (const auto& s : m["skipped"]) reasons[s["file"].get<std::string>()] = s["reason"].get<std::string>();
+  CHECK(reasons["b_huge.jpg"] == "too_large");
+  // Invalid bytes as \xNN, and the backslash itself as \x5C so the escaping can be undone.
+  CHECK(reasons["c_bad\\xFF\\xFE\\x5Cname.jpg"] == "not_an_image");
+  // What was written parses back (manifest.json and the shard markers are valid UTF-8 JSON).
+  CHECK(sg::read_json(out + "/manifest.json")["skipped"].size() == 2);
+  ShardReader reader(out);
+  CHECK(reader.count() == 2);
+}
+
+TEST_CASE("lowered decode limits skip more files as too_large and rebuild the shards instead of keeping them") {
+  const std::string src = tmpdir("limits_src"), out = tmpdir("limits_out");
+  sg::write_file_atomic(src + "/a.png", encode_png(Image(80, 72)));
+  sg::write_file_atomic(src + "/b.png", encode_png(Image(40, 40)));
+  Recipe r;
+  r.name = "t";
+  r.pattern = "*";
+  r.flip = "before_resize";
+  r.steps = {{"center_crop", 32, ""}};
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 4;
+  ShardSource source = files_source(src, r);
+  const auto first = run_sharding(source, opt);
+  CHECK(first["count"] == 2);
+  source.limits.max_pixels = 40 * 40;  // a.png (80x72) is now over the limit
+  const auto lowered = run_sharding(source, opt);
+  CHECK(lowered["count"] == 1);
+  CHECK(lowered["shards_built"] == 1);
+  REQUIRE(lowered["skipped"].size() == 1);
+  CHECK(lowered["skipped"][0]["reason"] == "too_large");
+  source.limits = DecodeLimits{};
+  const auto again = run_sharding(source, opt);
+  CHECK(again["shards_built"] == 1);
+  CHECK(again["content_hash"] == first["content_hash"]);
+}
+
 TEST_CASE("an empty glob and an unwritable output are clear errors naming the path") {
   const std::string src = tmpdir("empty");
   Recipe r;
@@ -165,4 +237,7 @@ TEST_CASE("recipes: unknown names list the valid ones, bad keys name file and li
   // CelebA's pipeline on a 178x218 image gives the 256 crop.
   Image face(178, 218);
   CHECK(apply_recipe(find_recipe("celeba", {dir}), face).width == 256);
+  // A 4000x1 strip is small, but CelebA's resize_shorter 256 would make it 1,024,000x256.
+  CHECK_THROWS_WITH_AS(apply_recipe(find_recipe("celeba", {dir}), Image(4000, 1)), doctest::Contains("max_image_pixels"),
+                       RecipeSkip);
 }
