@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -76,26 +77,29 @@ class Machine {
         case 'l': {                                                     // LIST
           auto v = make_value(Kind::list);
           v->items = pop_mark();
-          push(v);
+          push(measured(v));
           break;
         }
         case 0x8f: push(make_value(Kind::list)); break;  // EMPTY_SET: a list will do
         case 0x91: {                                     // FROZENSET
           auto v = make_value(Kind::list);
           v->items = pop_mark();
-          push(v);
+          push(measured(v));
           break;
         }
         case 'a': {                                      // APPEND
           PyRef item = pop();
-          expect(top(), Kind::list, "APPEND")->items.push_back(item);
+          PyValue* list = expect(top(), Kind::list, "APPEND");
+          list->items.push_back(item);
+          deepen(*list, *item);
           break;
         }
         case 'e':                                        // APPENDS
         case 0x90: {                                     // ADDITEMS
           auto items = pop_mark();
-          auto& list = expect(top(), Kind::list, "APPENDS")->items;
-          list.insert(list.end(), items.begin(), items.end());
+          PyValue* list = expect(top(), Kind::list, "APPENDS");
+          list->items.insert(list->items.end(), items.begin(), items.end());
+          for (const auto& item : items) deepen(*list, *item);
           break;
         }
         case '}': push(make_value(Kind::dict)); break;   // EMPTY_DICT
@@ -158,6 +162,7 @@ class Machine {
         case 'b': {                                      // BUILD
           auto state = pop();
           top()->state = state;  // tensors, dicts and objects keep it; readers decide
+          deepen(*top(), *state);
           break;
         }
         case 'Q': {                                      // BINPERSID
@@ -254,7 +259,27 @@ class Machine {
           }
       }
       if (!replaced) dict.entries.emplace_back(items[k], items[k + 1]);
+      deepen(dict, *items[k]);
+      deepen(dict, *items[k + 1]);
     }
+  }
+
+  // Nesting depth is counted as values are built, so a crafted pickle nested a million levels
+  // deep fails at level kMaxPickleDepth instead of building (and later tearing down) the rest.
+  void deepen(PyValue& parent, const PyValue& child) const {
+    parent.depth = std::max(parent.depth, child.depth + 1);
+    if (parent.depth > kMaxPickleDepth)
+      fail(fmt::format("values nested deeper than {} levels", kMaxPickleDepth));
+  }
+  // `v`'s depth from its direct children: for a value just built from values on the stack.
+  PyRef measured(PyRef v) const {
+    for (const auto& item : v->items) deepen(*v, *item);
+    for (const auto& [key, val] : v->entries) {
+      deepen(*v, *key);
+      deepen(*v, *val);
+    }
+    if (v->state) deepen(*v, *v->state);
+    return v;
   }
 
   static PyRef boolean(bool b) {
@@ -267,10 +292,10 @@ class Machine {
     v->s = std::string(s);
     return v;
   }
-  static PyRef tuple(std::vector<PyRef> items) {
+  PyRef tuple(std::vector<PyRef> items) const {
     auto v = make_value(Kind::tuple);
     v->items = std::move(items);
-    return v;
+    return measured(v);
   }
   static PyRef global(std::string name) {
     auto v = make_value(Kind::global);
@@ -300,13 +325,13 @@ class Machine {
     auto v = make_value(Kind::object);
     v->s = cls->s;
     if (args->is(Kind::tuple)) v->items = args->items;
-    return v;
+    return measured(v);
   }
   PyRef reduce(const PyRef& callable, const PyRef& args) {
     if (!callable->is(Kind::global)) fail("REDUCE of a " + describe(*callable));
     if (!args->is(Kind::tuple)) fail("REDUCE with arguments that are a " + describe(*args));
     if (hooks_.reduce)
-      if (PyRef v = hooks_.reduce(callable->s, args)) return v;
+      if (PyRef v = hooks_.reduce(callable->s, args)) return measured(v);
     return object(callable, args);
   }
 

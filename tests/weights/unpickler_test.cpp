@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 #include "core/error.h"
+#include "weights_test_util.h"
 
 using namespace sg::weights;
 using Kind = PyValue::Kind;
@@ -67,4 +70,44 @@ TEST_CASE("unknown classes stay generic objects with their arguments and BUILD s
   REQUIRE(x);
   CHECK(x->i == 3);
   CHECK(describe(*v) == "mod.Cls object");
+}
+
+namespace {
+
+// LONG_BINPUT / LONG_BINGET with a 4-byte little-endian memo key.
+std::string memo_op(char op, uint32_t key) {
+  std::string s(1, op);
+  for (int k = 0; k < 4; ++k) s.push_back(static_cast<char>((key >> (8 * k)) & 0xFF));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a pickle nested a million levels deep is refused at the depth limit, not a stack overflow") {
+  // (((...((),)...),),): EMPTY_TUPLE then TUPLE1 a million times, about 1 MB. Each TUPLE1 wraps
+  // the previous tuple, so tearing the tree down recursed a million destructors deep (exit 139).
+  const std::string deep = std::string("\x80\x02)", 3) + std::string(1000000, '\x85') + ".";
+  const std::string outcome = sg::weights::testing::in_child([&] { run(deep); });
+  CHECK(outcome == "test.pkl: malformed pickle: values nested deeper than 1000 levels at byte 1002");
+
+  // Python's pickle cannot write deeper than its recursion limit (1000), so this is not a limit
+  // a real file meets: 900 levels read.
+  const std::string ok = std::string("\x80\x02)", 3) + std::string(900, '\x85') + ".";
+  CHECK(run(ok)->is(Kind::tuple));
+}
+
+TEST_CASE("lists chained a million deep by APPEND after they were built are destroyed without recursion") {
+  // A million empty lists in the memo, then list i APPENDed into list i-1: every list was one
+  // level deep when it was nested, so the chain is built without tripping any depth count and
+  // only the (iterative) destruction of the result can handle it.
+  const uint32_t n = 1000000;
+  std::string p("\x80\x02", 2);
+  for (uint32_t i = 0; i < n; ++i) p += "]" + memo_op('r', i) + "0";
+  for (uint32_t i = 0; i + 1 < n; ++i) p += memo_op('j', i) + memo_op('j', i + 1) + "a0";
+  p += memo_op('j', 0) + ".";
+  const std::string outcome = sg::weights::testing::in_child([&] {
+    const PyRef v = run(p);
+    if (!v->is(Kind::list) || v->items.size() != 1) throw std::runtime_error("not the chain");
+  });
+  CHECK(outcome == "<returned normally>");
 }
