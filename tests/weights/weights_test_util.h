@@ -117,6 +117,24 @@ inline std::string in_child(const std::function<void()>& body, int timeout_s = 6
   return out;
 }
 
+// Little-endian 4-byte integer, as BININT, LONG_BINPUT and BINUNICODE lengths take it.
+inline std::string le32(uint32_t v) {
+  std::string s;
+  for (int k = 0; k < 4; ++k) s.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+  return s;
+}
+
+// BINUNICODE of `s`.
+inline std::string pickled_str(const std::string& s) { return "X" + le32(static_cast<uint32_t>(s.size())) + s; }
+
+// A legacy (non-zip) torch.save file around a hand-made object pickle: magic number, protocol
+// 1001, empty sys_info, the object, an empty list of storage keys (torch_legacy.h).
+inline std::string legacy_file(const std::string& object_pickle) {
+  return std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", 15) +
+         std::string("\x80\x02M\xe9\x03.", 6) + std::string("\x80\x02}.", 4) + object_pickle +
+         std::string("\x80\x02].", 4);
+}
+
 // weights_py.py's value(): ((arange(n) * 7 + len(key) * 13) % 101 - 50) / 8, then cast.
 inline at::Tensor value(const std::string& key, std::vector<int64_t> shape, at::ScalarType dtype) {
   int64_t n = 1;
