@@ -74,7 +74,7 @@ PyRef load_legacy_torch_bytes(const std::string& bytes, const std::string& path)
   Cursor in{bytes, path, kMagic.size()};
   UnpickleHooks plain;
   plain.reduce = [&](const std::string& name, const PyRef& args) {
-    return reduce_torch_global(name, args, path);
+    return reduce_torch_global(name, args, path, bytes.size());
   };
 
   const PyRef version = in.pickle(plain, "protocol version");

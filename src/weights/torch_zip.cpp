@@ -169,7 +169,9 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
     v->tensor = it->second;
     return v;
   };
-  hooks.reduce = [&](const std::string& name, const PyRef& args) { return reduce_torch_global(name, args, path); };
+  hooks.reduce = [&](const std::string& name, const PyRef& args) {
+    return reduce_torch_global(name, args, path, bytes.size());
+  };
   return unpickle(pickle, hooks, path);
 }
 

@@ -188,3 +188,11 @@ TEST_CASE("zip records claiming more than the file holds are refused before they
   CHECK(contains(outcome, fmt::format("{}: zip records claim more than the whole file ({} bytes) in all; "
                                       "torch.save stores records uncompressed", path, two.size())));
 }
+
+TEST_CASE("a tensor whose elements outnumber the file's bytes (a stride-0 view) is refused") {
+  const std::string dir = scratch("expanded");
+  REQUIRE(python({"make-expanded", dir + "/x.pth"}, dir + "/py.log") == 0);
+  const std::string msg = state_dict_error(dir + "/x.pth");
+  CHECK(contains(msg, dir + "/x.pth: tensor of size (1048576, 1048576) x float32 (4398046511104 bytes) is "
+                      "larger than the whole file"));
+}

@@ -191,6 +191,9 @@ def main():
             a.add_module("r", b)
         mods[-1].register_buffer("x", torch.zeros(1))
         torch.save(mods[0], args[0])
+    elif cmd == "make-expanded":
+        # One float stored, viewed with stride 0 as 2**20 x 2**20 elements (4 TiB if copied).
+        torch.save({"w": torch.zeros(1).expand(1 << 20, 1 << 20)}, args[0])
     elif cmd == "check-state-dict":
         check_state_dict(args[0], args[1])
     elif cmd == "check-ema":
