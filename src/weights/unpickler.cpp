@@ -271,8 +271,15 @@ class Machine {
     if (parent.depth > kMaxPickleDepth)
       fail(fmt::format("values nested deeper than {} levels", kMaxPickleDepth));
   }
-  // `v`'s depth from its direct children: for a value just built from values on the stack.
-  PyRef measured(PyRef v) const {
+  // `v`'s depth from its direct children: for a value just built from values on the stack or
+  // returned by a hook. Its references are counted too: NEWOBJ and REDUCE copy their argument
+  // tuple, so a few bytes naming a memoized tuple of a million items again would copy a million
+  // references each time. A real pickle holds about one reference per byte.
+  PyRef measured(PyRef v) {
+    refs_ += v->items.size() + 2 * v->entries.size();
+    if (refs_ > kRefsPerByte * in_.size())
+      fail(fmt::format("values hold more than {} references in all, {} per byte of pickle (copies of "
+                       "one large tuple or list?)", kRefsPerByte * in_.size(), kRefsPerByte));
     for (const auto& item : v->items) deepen(*v, *item);
     for (const auto& [key, val] : v->entries) {
       deepen(*v, *key);
@@ -292,7 +299,7 @@ class Machine {
     v->s = std::string(s);
     return v;
   }
-  PyRef tuple(std::vector<PyRef> items) const {
+  PyRef tuple(std::vector<PyRef> items) {
     auto v = make_value(Kind::tuple);
     v->items = std::move(items);
     return measured(v);
@@ -320,7 +327,7 @@ class Machine {
       fail("integer '" + s + "'");
     }
   }
-  PyRef object(const PyRef& cls, const PyRef& args) const {
+  PyRef object(const PyRef& cls, const PyRef& args) {
     if (!cls->is(Kind::global)) fail("NEWOBJ of a " + describe(*cls));
     auto v = make_value(Kind::object);
     v->s = cls->s;
@@ -346,6 +353,8 @@ class Machine {
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyRef> memo_;
+  static constexpr uint64_t kRefsPerByte = 8;
+  uint64_t refs_ = 0;  // references held by the values measured() has seen
 };
 
 }  // namespace

@@ -111,3 +111,16 @@ TEST_CASE("lists chained a million deep by APPEND after they were built are dest
   });
   CHECK(outcome == "<returned normally>");
 }
+
+TEST_CASE("copies of one large tuple made by NEWOBJ are bounded by the pickle's size") {
+  // A tuple of 100000 Nones in the memo, then 20000 objects each constructed with it: 200 KB of
+  // pickle whose objects each copied the 100000 references (32 GB in all).
+  std::string p("\x80\x02(", 3);
+  p += std::string(100000, 'N') + "t" + memo_op('r', 0) + "0" + "cmod\nC\n" + memo_op('r', 1) + "0(";
+  for (int k = 0; k < 20000; ++k) p += memo_op('j', 1) + memo_op('j', 0) + "\x81";
+  p += "l.";
+  const std::string outcome = sg::weights::testing::in_child([&] { run(p); });
+  const std::string want = "test.pkl: malformed pickle: values hold more than " + std::to_string(8 * p.size()) +
+                           " references in all, 8 per byte of pickle (copies of one large tuple or list?)";
+  CHECK(outcome.substr(0, want.size()) == want);
+}
