@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <unordered_map>
 
@@ -55,7 +56,7 @@ class Machine {
         case 'L': push(text_int(line())); break;        // LONG (protocol 0)
         case 'F': {                                     // FLOAT (protocol 0)
           auto v = make_value(Kind::floating);
-          v->f = std::stod(line());
+          v->f = text_float(line());
           push(v);
           break;
         }
@@ -123,11 +124,11 @@ class Machine {
         }
         case 'q': memo_[le(1)] = top(); break;           // BINPUT
         case 'r': memo_[le(4)] = top(); break;           // LONG_BINPUT
-        case 'p': memo_[std::stoull(line())] = top(); break;  // PUT
+        case 'p': memo_[text_key(line())] = top(); break;  // PUT
         case 0x94: memo_[memo_.size()] = top(); break;   // MEMOIZE
         case 'h': push(get(le(1))); break;               // BINGET
         case 'j': push(get(le(4))); break;               // LONG_BINGET
-        case 'g': push(get(std::stoull(line()))); break; // GET
+        case 'g': push(get(text_key(line()))); break;    // GET
         case 'c': {                                      // GLOBAL "module\nname\n"
           std::string module = line();
           push(global(module + "." + line()));
@@ -316,6 +317,29 @@ class Machine {
     if (n > 0 && n < 8 && (u >> (8 * n - 1)) & 1) u |= ~uint64_t{0} << (8 * n);
     return make_int(static_cast<int64_t>(u));
   }
+  // Protocol 0 writes numbers as text lines; std::sto* throw their own exceptions (and stoull
+  // reads "-1" as 2^64-1), so each is parsed whole here and anything else is a FormatError.
+  double text_float(const std::string& s) const {
+    try {
+      size_t used = 0;
+      const double f = std::stod(s, &used);
+      if (used == s.size()) return f;
+    } catch (const std::exception&) {
+    }
+    fail("float '" + s + "'");
+  }
+  uint64_t text_key(const std::string& s) const {
+    try {
+      size_t used = 0;
+      if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+        const uint64_t k = std::stoull(s, &used);
+        if (used == s.size()) return k;
+      }
+    } catch (const std::exception&) {
+    }
+    fail("memo key '" + s + "'");
+  }
+
   PyRef text_int(const std::string& s) {
     if (s == "01") return boolean(true);
     if (s == "00") return boolean(false);

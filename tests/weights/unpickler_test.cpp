@@ -60,6 +60,14 @@ TEST_CASE("malformed pickles are FormatErrors naming the source and the byte") {
         "test.pkl: malformed pickle: persistent id without a storage archive at byte 3");
 }
 
+TEST_CASE("protocol-0 text numbers that do not parse are FormatErrors, not std::invalid_argument") {
+  CHECK(error_of(std::string("\x80\x02" "Fabc\n.", 8)) == "test.pkl: malformed pickle: float 'abc' at byte 2");
+  CHECK(error_of(std::string("\x80\x02" "Npzz\n.", 8)) == "test.pkl: malformed pickle: memo key 'zz' at byte 3");
+  CHECK(error_of(std::string("\x80\x02" "g99999999999999999999999\n.", 28)) ==
+        "test.pkl: malformed pickle: memo key '99999999999999999999999' at byte 2");
+  CHECK(run(std::string("\x80\x02" "F2.5\n.", 8))->f == 2.5);
+}
+
 TEST_CASE("unknown classes stay generic objects with their arguments and BUILD state") {
   // c'mod\nCls\n' ) NEWOBJ } ( 'x' K 3 u BUILD .
   const std::string p = std::string("\x80\x02" "cmod\nCls\n)\x81}(X\x01\x00\x00\x00xK\x03ub.", 28);
