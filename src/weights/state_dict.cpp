@@ -49,9 +49,13 @@ class ModuleFlattener {
   }
 
  private:
-  // Key paths end in '.' while they name a module: "block.loop." -> "block.loop".
+  // Key paths end in '.' while they name a module: "block.loop." -> "block.loop". Names come
+  // from the file and may be megabytes long: messages show the first 200 bytes.
   static std::string module_name(const std::string& prefix) {
-    return prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1);
+    return clip(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1));
+  }
+  static std::string clip(const std::string& name) {
+    return name.size() > 200 ? name.substr(0, 200) + "..." : name;
   }
 
   void check_path(const PyValue& module, const std::string& prefix) const {
@@ -61,8 +65,8 @@ class ModuleFlattener {
                                       module_name(prefix), at.empty() ? "the top-level module"
                                                                       : "module '" + module_name(at) + "'"));
     if (ancestors_.size() >= static_cast<size_t>(kMaxPickleDepth))
-      throw FormatError(fmt::format("{}: modules nested deeper than {} levels (at '{}...')", path_,
-                                    kMaxPickleDepth, module_name(prefix).substr(0, 200)));
+      throw FormatError(fmt::format("{}: modules nested deeper than {} levels (at '{}')", path_,
+                                    kMaxPickleDepth, module_name(prefix)));
   }
 
   // Every module visited and every tensor listed costs its key path plus a fixed share for the
@@ -84,8 +88,8 @@ class ModuleFlattener {
     for (const auto& [k, v] : dict->entries) {
       if (!k->is(Kind::string) || v->is(Kind::none) || skip.count(k->s)) continue;
       if (!v->is(Kind::tensor))
-        throw FormatError(fmt::format("{}: module entry '{}{}' is a {}, expected a tensor", path_,
-                                      prefix, k->s, describe(*v)));
+        throw FormatError(fmt::format("{}: module entry '{}' is a {}, expected a tensor", path_,
+                                      clip(prefix + k->s), describe(*v)));
       std::string name = prefix + k->s;
       charge(name);
       out_.emplace_back(std::move(name), v->tensor);
