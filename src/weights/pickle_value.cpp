@@ -22,6 +22,36 @@ PyRef make_int(int64_t i) {
   return v;
 }
 
+namespace {
+
+// Moves the references `v` holds onto `pending`, leaving `v` with no children to destroy.
+void release_children(PyValue& v, std::vector<PyRef>& pending) {
+  for (auto& item : v.items) pending.push_back(std::move(item));
+  v.items.clear();
+  for (auto& [key, val] : v.entries) {
+    pending.push_back(std::move(key));
+    pending.push_back(std::move(val));
+  }
+  v.entries.clear();
+  if (v.state) pending.push_back(std::move(v.state));
+}
+
+}  // namespace
+
+PyValue::~PyValue() {
+  // A child this value holds the last reference to is emptied here before it is released, so
+  // its own destructor finds nothing to recurse into; one held elsewhere too is only
+  // unreferenced (its last owner empties it in turn). Memory, not stack, grows with the tree.
+  // (Values on a reference cycle are never destroyed: shared_ptr cannot collect them.)
+  std::vector<PyRef> pending;
+  release_children(*this, pending);
+  while (!pending.empty()) {
+    PyRef v = std::move(pending.back());
+    pending.pop_back();
+    if (v && v.use_count() == 1) release_children(*v, pending);
+  }
+}
+
 std::string shape_string(at::IntArrayRef sizes) {
   if (sizes.size() == 1) return fmt::format("({},)", sizes[0]);
   return fmt::format("({})", fmt::join(sizes, ", "));

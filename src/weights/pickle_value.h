@@ -29,8 +29,21 @@ struct PyValue {
   std::vector<std::pair<PyRef, PyRef>> entries;  // dict, in insertion order
   PyRef state;                                 // object (and dict): what BUILD set
   at::Tensor tensor;                           // tensor; storage: its flat 1-D contents
+  // Levels of nesting from this value down, as the unpickler built it (1 for a value holding
+  // nothing). A container mutated after it was nested (APPEND to a memoized list) can make an
+  // outer value deeper than its count: code that recurses must bound its own depth.
+  int depth = 1;
 
   bool is(Kind k) const { return kind == k; }
+
+  PyValue() = default;
+  PyValue(const PyValue&) = default;
+  PyValue(PyValue&&) = default;
+  PyValue& operator=(const PyValue&) = default;
+  PyValue& operator=(PyValue&&) = default;
+  // Releases the values below iteratively: a tree a million levels deep (a crafted pickle)
+  // would otherwise be destroyed by a million nested destructor calls and overflow the stack.
+  ~PyValue();
 };
 
 PyRef make_value(PyValue::Kind kind);

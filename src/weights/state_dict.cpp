@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "weights/torch_zip.h"
+#include "weights/unpickler.h"
 
 namespace sg::weights {
 
@@ -21,36 +22,90 @@ bool is_module_object(const PyValue& v) {
   return v.is(Kind::object) && attribute(v, "_parameters") && attribute(v, "_modules");
 }
 
-// A pickled nn.Module: its __dict__ holds _parameters, _buffers and _modules (OrderedDicts).
-void flatten_module(const PyValue& module, const std::string& prefix, StateDict& out,
-                    const std::string& path) {
-  std::set<std::string> non_persistent;
-  if (const PyValue* np = attribute(module, "_non_persistent_buffers_set"))
-    for (const auto& item : np->items)
-      if (item->is(Kind::string)) non_persistent.insert(item->s);
-  auto own = [&](const char* field, bool buffers) {
+// A pickled nn.Module: its __dict__ holds _parameters, _buffers and _modules (OrderedDicts),
+// flattened in state_dict() order. The tree comes from an untrusted file, so what Python's own
+// state_dict() would recurse into forever is refused: a module holding one of its ancestors (a
+// cycle, which pickle's memo writes without complaint), modules nested past kMaxPickleDepth
+// (possible despite the unpickler's count, see PyValue::depth), and a submodule shared along so
+// many paths that the flattened names would exhaust memory (2^39 paths from 40 modules).
+class ModuleFlattener {
+ public:
+  ModuleFlattener(const std::string& path, StateDict& out) : path_(path), out_(out) {}
+
+  void visit(const PyValue& module, const std::string& prefix) {
+    check_path(module, prefix);
+    charge(prefix);
+    ancestors_.emplace_back(&module, prefix);
+    std::set<std::string> non_persistent;
+    if (const PyValue* np = attribute(module, "_non_persistent_buffers_set"))
+      for (const auto& item : np->items)
+        if (item->is(Kind::string)) non_persistent.insert(item->s);
+    own(module, "_parameters", prefix, {});
+    own(module, "_buffers", prefix, non_persistent);
+    const PyValue* children = attribute(module, "_modules");
+    for (const auto& [k, v] : children->entries)
+      if (k->is(Kind::string) && is_module_object(*v)) visit(*v, prefix + k->s + ".");
+    ancestors_.pop_back();
+  }
+
+ private:
+  // Key paths end in '.' while they name a module: "block.loop." -> "block.loop". Names come
+  // from the file and may be megabytes long: messages show the first 200 bytes.
+  static std::string module_name(const std::string& prefix) {
+    return clip(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1));
+  }
+  static std::string clip(const std::string& name) {
+    return name.size() > 200 ? name.substr(0, 200) + "..." : name;
+  }
+
+  void check_path(const PyValue& module, const std::string& prefix) const {
+    for (const auto& [ancestor, at] : ancestors_)
+      if (ancestor == &module)
+        throw FormatError(fmt::format("{}: module '{}' is {} again (a cycle through _modules)", path_,
+                                      module_name(prefix), at.empty() ? "the top-level module"
+                                                                      : "module '" + module_name(at) + "'"));
+    if (ancestors_.size() >= static_cast<size_t>(kMaxPickleDepth))
+      throw FormatError(fmt::format("{}: modules nested deeper than {} levels (at '{}')", path_,
+                                    kMaxPickleDepth, module_name(prefix)));
+  }
+
+  // Every module visited and every tensor listed costs its key path plus a fixed share for the
+  // entry itself; the total is bounded so a crafted sharing pattern fails in seconds instead of
+  // exhausting memory. Real models flatten to a few MiB at most.
+  void charge(const std::string& name) {
+    constexpr uint64_t kEntry = 64, kBudget = uint64_t{256} << 20;
+    spent_ += name.size() + kEntry;
+    if (spent_ > kBudget)
+      throw FormatError(fmt::format("{}: the pickled module flattens to more than {} MiB of names and "
+                                    "tensors (a submodule shared along very many paths?)", path_,
+                                    kBudget >> 20));
+  }
+
+  void own(const PyValue& module, const char* field, const std::string& prefix,
+           const std::set<std::string>& skip) {
     const PyValue* dict = attribute(module, field);
     if (!dict || !dict->is(Kind::dict)) return;
     for (const auto& [k, v] : dict->entries) {
-      if (!k->is(Kind::string) || v->is(Kind::none)) continue;
-      if (buffers && non_persistent.count(k->s)) continue;
+      if (!k->is(Kind::string) || v->is(Kind::none) || skip.count(k->s)) continue;
       if (!v->is(Kind::tensor))
-        throw FormatError(fmt::format("{}: module entry '{}{}' is a {}, expected a tensor", path,
-                                      prefix, k->s, describe(*v)));
-      out.emplace_back(prefix + k->s, v->tensor);
+        throw FormatError(fmt::format("{}: module entry '{}' is a {}, expected a tensor", path_,
+                                      clip(prefix + k->s), describe(*v)));
+      std::string name = prefix + k->s;
+      charge(name);
+      out_.emplace_back(std::move(name), v->tensor);
     }
-  };
-  own("_parameters", false);
-  own("_buffers", true);
-  const PyValue* children = attribute(module, "_modules");
-  for (const auto& [k, v] : children->entries)
-    if (k->is(Kind::string) && is_module_object(*v)) flatten_module(*v, prefix + k->s + ".", out, path);
-}
+  }
+
+  const std::string& path_;
+  StateDict& out_;
+  std::vector<std::pair<const PyValue*, std::string>> ancestors_;  // the path from the top module
+  uint64_t spent_ = 0;
+};
 
 StateDict to_state_dict(const PyValue& root, const std::string& path) {
   StateDict out;
   if (is_module_object(root)) {
-    flatten_module(root, "", out, path);
+    ModuleFlattener(path, out).visit(root, "");
     return out;
   }
   if (!root.is(Kind::dict))

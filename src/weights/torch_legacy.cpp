@@ -36,6 +36,31 @@ struct Cursor {
   }
 };
 
+// The storage records follow the object: each an 8-byte element count and the elements. Every
+// storage the object names must have one, so together they must fit in what is left of the file
+// before any is allocated; each one fitting alone is not enough (a thousand storages could each
+// claim the whole file, and were each allocated).
+struct StorageBudget {
+  const std::string& path;
+  uint64_t left;  // bytes from the object pickle to the end of the file
+  uint64_t claimed = 0;
+
+  void claim(const std::string& key, int64_t numel, at::ScalarType dtype) {
+    const uint64_t element = c10::elementSize(dtype);
+    if (numel < 0)
+      throw FormatError(fmt::format("{}: storage '{}' has a negative size {}", path, key, numel));
+    if (static_cast<uint64_t>(numel) > left / element)
+      throw FormatError(fmt::format("{}: storage '{}' of {} x {} is larger than the {} bytes left in the "
+                                    "file", path, key, numel, dtype_name(dtype), left));
+    const uint64_t record = sizeof(int64_t) + static_cast<uint64_t>(numel) * element;  // <= left + 8
+    if (record > left - claimed)
+      throw FormatError(fmt::format("{}: storage '{}' of {} x {} brings the storages to {} bytes, more "
+                                    "than the {} bytes left in the file", path, key, numel,
+                                    dtype_name(dtype), claimed + record, left));
+    claimed += record;
+  }
+};
+
 }  // namespace
 
 bool is_legacy_torch_save(const std::string& bytes) {
@@ -49,7 +74,7 @@ PyRef load_legacy_torch_bytes(const std::string& bytes, const std::string& path)
   Cursor in{bytes, path, kMagic.size()};
   UnpickleHooks plain;
   plain.reduce = [&](const std::string& name, const PyRef& args) {
-    return reduce_torch_global(name, args, path);
+    return reduce_torch_global(name, args, path, bytes.size());
   };
 
   const PyRef version = in.pickle(plain, "protocol version");
@@ -64,6 +89,7 @@ PyRef load_legacy_torch_bytes(const std::string& bytes, const std::string& path)
   // it; tensors are views of them, so they see the data once it is copied in.
   std::map<std::string, at::Tensor> roots;   // by root key
   std::map<std::string, at::Tensor> views;   // by view key
+  StorageBudget budget{path, bytes.size() - in.pos};
   UnpickleHooks hooks = plain;
   hooks.persistent_load = [&](const PyRef& pid) -> PyRef {
     if (pid->is(Kind::tuple) && pid->items.size() >= 2 && pid->items[0]->is(Kind::string) &&
@@ -79,11 +105,7 @@ PyRef load_legacy_torch_bytes(const std::string& bytes, const std::string& path)
     const int64_t numel = as_int(*pid->items[4], "storage size", path);
     auto it = roots.find(key);
     if (it == roots.end()) {
-      // The size comes from the file: it must fit in what is left of it before we allocate.
-      const uint64_t element = c10::elementSize(dtype);
-      if (numel < 0 || static_cast<uint64_t>(numel) > (bytes.size() - in.pos) / element)
-        throw FormatError(fmt::format("{}: storage '{}' of {} x {} is larger than the file", path,
-                                      key, numel, dtype_name(dtype)));
+      budget.claim(key, numel, dtype);
       it = roots.emplace(key, at::zeros({numel}, at::TensorOptions().dtype(dtype))).first;
     } else if (it->second.scalar_type() != dtype) {
       throw FormatError(fmt::format("{}: storage '{}' is used as both {} and {}", path, key,

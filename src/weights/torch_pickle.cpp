@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -50,8 +51,26 @@ PyRef tensor_value(at::Tensor t) {
   return v;
 }
 
+// A tensor's byte size comes from its shape, not its storage (a view with stride 0 repeats one
+// element): bounded by the file's size, as every size the file claims is.
+void check_tensor_bytes(const std::vector<int64_t>& size, at::ScalarType dtype, uint64_t file_size,
+                        const std::string& path) {
+  if (std::find(size.begin(), size.end(), 0) != size.end()) return;  // empty, whatever the rest
+  int64_t numel = 1, bytes = 0;
+  bool overflow = false;
+  for (int64_t s : size) overflow = overflow || __builtin_mul_overflow(numel, s, &numel);
+  overflow = overflow || __builtin_mul_overflow(numel, static_cast<int64_t>(c10::elementSize(dtype)), &bytes);
+  if (overflow)
+    throw FormatError(fmt::format("{}: tensor of size {} x {} has more bytes than an int64 counts", path,
+                                  shape_string(size), dtype_name(dtype)));
+  if (static_cast<uint64_t>(bytes) > file_size)
+    throw FormatError(fmt::format("{}: tensor of size {} x {} ({} bytes) is larger than the whole file "
+                                  "({} bytes)", path, shape_string(size), dtype_name(dtype), bytes,
+                                  file_size));
+}
+
 // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...)
-PyRef rebuild_tensor(const PyValue& args, const std::string& path) {
+PyRef rebuild_tensor(const PyValue& args, const std::string& path, uint64_t file_size) {
   if (args.items.size() < 4 || !args.items[0]->is(Kind::storage))
     throw FormatError(path + ": malformed tensor record (expected storage, offset, size, stride)");
   const at::Tensor& storage = args.items[0]->tensor;
@@ -70,6 +89,7 @@ PyRef rebuild_tensor(const PyValue& args, const std::string& path) {
     else if (__builtin_mul_overflow(size[d] - 1, stride[d], &step) || __builtin_add_overflow(last, step, &last))
       throw FormatError(path + ": tensor size and stride overflow");
   }
+  check_tensor_bytes(size, storage.scalar_type(), file_size, path);
   if (offset < 0 || (!empty && last >= storage.numel()))
     throw FormatError(fmt::format("{}: tensor of size {} at offset {} reaches past its storage of {} "
                                   "elements", path, shape_string(size), offset, storage.numel()));
@@ -129,10 +149,11 @@ PyRef latin1_bytes(const PyValue& args, const std::string& path) {
 
 }  // namespace
 
-PyRef reduce_torch_global(const std::string& name, const PyRef& args, const std::string& path) {
+PyRef reduce_torch_global(const std::string& name, const PyRef& args, const std::string& path,
+                          uint64_t file_size) {
   const PyValue& a = *args;
   if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor")
-    return rebuild_tensor(a, path);
+    return rebuild_tensor(a, path, file_size);
   if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
     if (a.items.empty() || !a.items[0]->is(Kind::tensor))
       throw FormatError(path + ": malformed parameter record");

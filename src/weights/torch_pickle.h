@@ -4,6 +4,7 @@
 // rebuilds, OrderedDict, numpy scalars, TorchScript type tags, ...).
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <string>
 
 #include "weights/pickle_value.h"
@@ -18,7 +19,10 @@ int64_t as_int(const PyValue& v, const std::string& what, const std::string& pat
 
 // The value of the global `name` applied to `args`, for the globals torch.save files use;
 // nullptr for any other name (the unpickler then keeps a generic object). FormatError for a
-// malformed call or an unsupported tensor kind (sparse, quantized).
-PyRef reduce_torch_global(const std::string& name, const PyRef& args, const std::string& path);
+// malformed call, an unsupported tensor kind (sparse, quantized) or a tensor whose elements
+// would take more bytes than the whole file (`file_size`): a stride-0 view of one stored
+// element can claim any shape, and whatever copies it later allocates all of it.
+PyRef reduce_torch_global(const std::string& name, const PyRef& args, const std::string& path,
+                          uint64_t file_size);
 
 }  // namespace sg::weights

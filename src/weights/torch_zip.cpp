@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -59,6 +61,30 @@ void check_container(const std::string& bytes, const std::string& path) {
                     "torch.save writes since torch 1.6)");
 }
 
+// LibTorch's reader allocates each record's uncompressed size, as the central directory claims
+// it, before inflating a byte (and reads 'version' in its constructor), so a few bytes of
+// directory could make it allocate gigabytes. torch.save stores records uncompressed: in a file
+// it wrote, all records together fit in the file. The claims are checked before the reader
+// sees the archive; a directory we cannot parse is refused rather than left to it.
+void check_record_sizes(const std::optional<std::vector<ZipEntry>>& entries, uint64_t file_size,
+                        const std::string& path) {
+  if (!entries)
+    throw FormatError(path + ": unreadable torch.save zip archive (truncated or corrupt?): no "
+                      "readable zip central directory");
+  uint64_t total = 0;  // <= 2 x file_size: it stops growing once past file_size
+  for (const ZipEntry& e : *entries) {
+    if (e.uncompressed > file_size)
+      throw FormatError(fmt::format("{}: zip record '{}' claims {} bytes, more than the whole file ({} "
+                                    "bytes)", path, e.name, e.uncompressed, file_size));
+    total += e.uncompressed;
+    if (total > file_size)
+      throw FormatError(fmt::format("{}: zip records claim more than the whole file ({} bytes) in all; "
+                                    "torch.save stores records uncompressed, so records that inflate "
+                                    "past the file's size are not read (at '{}')", path, file_size,
+                                    e.name));
+  }
+}
+
 }  // namespace
 
 PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
@@ -66,8 +92,11 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
   if (is_legacy_torch_save(bytes)) return load_legacy_torch_bytes(bytes, path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::string pickle;
+  const auto entries = zip_entries(bytes);
+  check_record_sizes(entries, bytes.size(), path);
   // Records are named "<archive>/<name>" in the zip; the reader strips the archive folder.
-  const std::map<std::string, uint32_t> crcs = zip_crcs(bytes);
+  std::map<std::string, uint32_t> crcs;
+  for (const ZipEntry& e : *entries) crcs[e.name] = e.crc;
   std::string prefix;
   if (!crcs.empty()) {
     const std::string& first = crcs.begin()->first;
@@ -140,7 +169,9 @@ PyRef load_torch_bytes(const std::string& bytes, const std::string& path) {
     v->tensor = it->second;
     return v;
   };
-  hooks.reduce = [&](const std::string& name, const PyRef& args) { return reduce_torch_global(name, args, path); };
+  hooks.reduce = [&](const std::string& name, const PyRef& args) {
+    return reduce_torch_global(name, args, path, bytes.size());
+  };
   return unpickle(pickle, hooks, path);
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <unordered_map>
 
@@ -54,7 +56,7 @@ class Machine {
         case 'L': push(text_int(line())); break;        // LONG (protocol 0)
         case 'F': {                                     // FLOAT (protocol 0)
           auto v = make_value(Kind::floating);
-          v->f = std::stod(line());
+          v->f = text_float(line());
           push(v);
           break;
         }
@@ -76,26 +78,29 @@ class Machine {
         case 'l': {                                                     // LIST
           auto v = make_value(Kind::list);
           v->items = pop_mark();
-          push(v);
+          push(measured(v));
           break;
         }
         case 0x8f: push(make_value(Kind::list)); break;  // EMPTY_SET: a list will do
         case 0x91: {                                     // FROZENSET
           auto v = make_value(Kind::list);
           v->items = pop_mark();
-          push(v);
+          push(measured(v));
           break;
         }
         case 'a': {                                      // APPEND
           PyRef item = pop();
-          expect(top(), Kind::list, "APPEND")->items.push_back(item);
+          PyValue* list = expect(top(), Kind::list, "APPEND");
+          list->items.push_back(item);
+          deepen(*list, *item);
           break;
         }
         case 'e':                                        // APPENDS
         case 0x90: {                                     // ADDITEMS
           auto items = pop_mark();
-          auto& list = expect(top(), Kind::list, "APPENDS")->items;
-          list.insert(list.end(), items.begin(), items.end());
+          PyValue* list = expect(top(), Kind::list, "APPENDS");
+          list->items.insert(list->items.end(), items.begin(), items.end());
+          for (const auto& item : items) deepen(*list, *item);
           break;
         }
         case '}': push(make_value(Kind::dict)); break;   // EMPTY_DICT
@@ -119,11 +124,11 @@ class Machine {
         }
         case 'q': memo_[le(1)] = top(); break;           // BINPUT
         case 'r': memo_[le(4)] = top(); break;           // LONG_BINPUT
-        case 'p': memo_[std::stoull(line())] = top(); break;  // PUT
+        case 'p': memo_[text_key(line())] = top(); break;  // PUT
         case 0x94: memo_[memo_.size()] = top(); break;   // MEMOIZE
         case 'h': push(get(le(1))); break;               // BINGET
         case 'j': push(get(le(4))); break;               // LONG_BINGET
-        case 'g': push(get(std::stoull(line()))); break; // GET
+        case 'g': push(get(text_key(line()))); break;    // GET
         case 'c': {                                      // GLOBAL "module\nname\n"
           std::string module = line();
           push(global(module + "." + line()));
@@ -158,6 +163,7 @@ class Machine {
         case 'b': {                                      // BUILD
           auto state = pop();
           top()->state = state;  // tensors, dicts and objects keep it; readers decide
+          deepen(*top(), *state);
           break;
         }
         case 'Q': {                                      // BINPERSID
@@ -254,7 +260,34 @@ class Machine {
           }
       }
       if (!replaced) dict.entries.emplace_back(items[k], items[k + 1]);
+      deepen(dict, *items[k]);
+      deepen(dict, *items[k + 1]);
     }
+  }
+
+  // Nesting depth is counted as values are built, so a crafted pickle nested a million levels
+  // deep fails at level kMaxPickleDepth instead of building (and later tearing down) the rest.
+  void deepen(PyValue& parent, const PyValue& child) const {
+    parent.depth = std::max(parent.depth, child.depth + 1);
+    if (parent.depth > kMaxPickleDepth)
+      fail(fmt::format("values nested deeper than {} levels", kMaxPickleDepth));
+  }
+  // `v`'s depth from its direct children: for a value just built from values on the stack or
+  // returned by a hook. Its references are counted too: NEWOBJ and REDUCE copy their argument
+  // tuple, so a few bytes naming a memoized tuple of a million items again would copy a million
+  // references each time. A real pickle holds about one reference per byte.
+  PyRef measured(PyRef v) {
+    refs_ += v->items.size() + 2 * v->entries.size();
+    if (refs_ > kRefsPerByte * in_.size())
+      fail(fmt::format("values hold more than {} references in all, {} per byte of pickle (copies of "
+                       "one large tuple or list?)", kRefsPerByte * in_.size(), kRefsPerByte));
+    for (const auto& item : v->items) deepen(*v, *item);
+    for (const auto& [key, val] : v->entries) {
+      deepen(*v, *key);
+      deepen(*v, *val);
+    }
+    if (v->state) deepen(*v, *v->state);
+    return v;
   }
 
   static PyRef boolean(bool b) {
@@ -267,10 +300,10 @@ class Machine {
     v->s = std::string(s);
     return v;
   }
-  static PyRef tuple(std::vector<PyRef> items) {
+  PyRef tuple(std::vector<PyRef> items) {
     auto v = make_value(Kind::tuple);
     v->items = std::move(items);
-    return v;
+    return measured(v);
   }
   static PyRef global(std::string name) {
     auto v = make_value(Kind::global);
@@ -284,6 +317,29 @@ class Machine {
     if (n > 0 && n < 8 && (u >> (8 * n - 1)) & 1) u |= ~uint64_t{0} << (8 * n);
     return make_int(static_cast<int64_t>(u));
   }
+  // Protocol 0 writes numbers as text lines; std::sto* throw their own exceptions (and stoull
+  // reads "-1" as 2^64-1), so each is parsed whole here and anything else is a FormatError.
+  double text_float(const std::string& s) const {
+    try {
+      size_t used = 0;
+      const double f = std::stod(s, &used);
+      if (used == s.size()) return f;
+    } catch (const std::exception&) {
+    }
+    fail("float '" + s + "'");
+  }
+  uint64_t text_key(const std::string& s) const {
+    try {
+      size_t used = 0;
+      if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+        const uint64_t k = std::stoull(s, &used);
+        if (used == s.size()) return k;
+      }
+    } catch (const std::exception&) {
+    }
+    fail("memo key '" + s + "'");
+  }
+
   PyRef text_int(const std::string& s) {
     if (s == "01") return boolean(true);
     if (s == "00") return boolean(false);
@@ -295,18 +351,18 @@ class Machine {
       fail("integer '" + s + "'");
     }
   }
-  PyRef object(const PyRef& cls, const PyRef& args) const {
+  PyRef object(const PyRef& cls, const PyRef& args) {
     if (!cls->is(Kind::global)) fail("NEWOBJ of a " + describe(*cls));
     auto v = make_value(Kind::object);
     v->s = cls->s;
     if (args->is(Kind::tuple)) v->items = args->items;
-    return v;
+    return measured(v);
   }
   PyRef reduce(const PyRef& callable, const PyRef& args) {
     if (!callable->is(Kind::global)) fail("REDUCE of a " + describe(*callable));
     if (!args->is(Kind::tuple)) fail("REDUCE with arguments that are a " + describe(*args));
     if (hooks_.reduce)
-      if (PyRef v = hooks_.reduce(callable->s, args)) return v;
+      if (PyRef v = hooks_.reduce(callable->s, args)) return measured(v);
     return object(callable, args);
   }
 
@@ -321,6 +377,8 @@ class Machine {
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyRef> memo_;
+  static constexpr uint64_t kRefsPerByte = 8;
+  uint64_t refs_ = 0;  // references held by the values measured() has seen
 };
 
 }  // namespace

@@ -20,7 +20,13 @@ struct UnpickleHooks {
   std::function<PyRef(const std::string& name, const PyRef& args)> reduce;
 };
 
-// Throws FormatError "<source>: <what> at byte N" for malformed or unsupported pickles.
+// The deepest nesting of values a pickle may build. Python's pickle.dump recurses once per level
+// and stops at the interpreter's recursion limit (1000 by default), so no file Python wrote
+// nests deeper; a crafted one (TUPLE1 a million times) is refused as soon as it passes this.
+constexpr int kMaxPickleDepth = 1000;
+
+// Throws FormatError "<source>: <what> at byte N" for malformed or unsupported pickles,
+// including values nested deeper than kMaxPickleDepth.
 // `consumed`, when given, receives the length of the pickle (up to and including STOP): the
 // legacy torch.save format is several pickles and raw storages one after the other.
 PyRef unpickle(std::string_view bytes, const UnpickleHooks& hooks, const std::string& source,

@@ -136,6 +136,42 @@ TEST_CASE("a pickled whole nn.Module reads as its state dict") {
   }
 }
 
+TEST_CASE("a pickled module whose _modules hold the module itself is a FormatError naming the key path") {
+  const std::string dir = scratch("cyclic_module");
+  REQUIRE(python({"make-cyclic-module", dir + "/m.pth"}, dir + "/py.log") == 0);
+  // flatten_module followed block -> loop -> block -> ... until the stack overflowed.
+  const std::string outcome = sg::weights::testing::in_child([&] { read_state_dict(dir + "/m.pth"); });
+  CHECK(outcome == dir + "/m.pth: module 'block.loop' is the top-level module again (a cycle through "
+                         "_modules)");
+}
+
+TEST_CASE("a pickled module sharing submodules along 2^39 paths is refused, not flattened forever") {
+  const std::string dir = scratch("diamond_module");
+  REQUIRE(python({"make-diamond-module", dir + "/m.pth"}, dir + "/py.log") == 0);
+  const std::string outcome = sg::weights::testing::in_child([&] { read_state_dict(dir + "/m.pth"); });
+  CHECK(outcome == dir + "/m.pth: the pickled module flattens to more than 256 MiB of names and "
+                         "tensors (a submodule shared along very many paths?)");
+}
+
+TEST_CASE("modules chained 100000 deep after they were built fail at the depth limit") {
+  // 100000 modules whose _modules dicts are memoized empty, then filled (module i+1 into the
+  // dict of module i) once every module is built: the unpickler's depth count never sees the
+  // chain, flatten_module recursed 100000 levels with ever longer key paths.
+  using sg::weights::testing::le32;
+  using sg::weights::testing::pickled_str;
+  const uint32_t n = 100000;
+  std::string p("\x80\x02", 2);
+  for (uint32_t i = 0; i < n; ++i)
+    p += "c__main__\nM\n)\x81r" + le32(2 * i) + "}(" + pickled_str("_parameters") + "}" +
+         pickled_str("_modules") + "}r" + le32(2 * i + 1) + "ub0";
+  for (uint32_t i = 0; i + 1 < n; ++i) p += "j" + le32(2 * i + 1) + pickled_str("c") + "j" + le32(2 * i + 2) + "s0";
+  p += "j" + le32(0) + ".";
+  const std::string file = sg::weights::testing::legacy_file(p);
+  const std::string outcome = sg::weights::testing::in_child([&] { parse_state_dict(file, "crafted.pth"); });
+  const std::string want = "crafted.pth: modules nested deeper than 1000 levels (at 'c.c.c.c.";
+  CHECK(outcome.substr(0, want.size()) == want);
+}
+
 TEST_CASE("ours written -> Python torch.load + load_state_dict(strict=True) -> equal values") {
   Small m;
   {

@@ -3,6 +3,7 @@
 #include "weights/torch_legacy.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "core/atomic_file.h"
@@ -108,4 +109,42 @@ TEST_CASE("a legacy file cut short or with a wrong storage size is an error nami
   sg::write_file_atomic(dir + "/wrong.pth", wrong);
   msg = error_of(dir + "/wrong.pth");
   CHECK(msg.find("record holds 63 elements, the object expects 64") != std::string::npos);
+}
+
+namespace {
+
+std::string error_of_bytes(const std::string& bytes) {
+  try {
+    load_legacy_torch_bytes(bytes, "crafted.pth");
+  } catch (const sg::FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A legacy file whose object is a list of `count` storages each claiming `numel` floats, followed
+// by `padding` bytes: the sizes are lies, the padding makes each one alone look plausible
+// against "what is left of the file".
+std::string claiming_storages(int count, uint32_t numel, size_t padding) {
+  using sg::weights::testing::pickled_str;
+  std::string object("\x80\x02](", 4);
+  for (int k = 0; k < count; ++k)
+    object += "(" + pickled_str("storage") + "ctorch\nFloatStorage\n" + pickled_str("k" + std::to_string(k)) +
+              pickled_str("cpu") + "J" + sg::weights::testing::le32(numel) + "NtQ";
+  return sg::weights::testing::legacy_file(object + "e.") + std::string(padding, '\0');
+}
+
+}  // namespace
+
+TEST_CASE("legacy storages claiming more bytes in all than the file holds are refused before allocating") {
+  // 1000 storages of 1 MiB each against a file of 1.05 MiB: each passed the check against the
+  // rest of the file alone, and 1 GiB of zeros was allocated before the records were read.
+  const std::string bytes = claiming_storages(1000, 1 << 18, 1 << 20);
+  const std::string outcome = sg::weights::testing::in_child(
+      [&] { load_legacy_torch_bytes(bytes, "crafted.pth"); }, 60, uint64_t{512} << 20);
+  CHECK(outcome == fmt::format("crafted.pth: storage 'k1' of 262144 x float32 brings the storages to "
+                               "2097168 bytes, more than the {} bytes left in the file", bytes.size() - 25));
+  // The same storages, honestly sized, pass the check and fail only at their missing records.
+  const std::string honest = claiming_storages(2, 4, 64);
+  CHECK(error_of_bytes(honest) == "crafted.pth: 2 storages are used but 0 stored");
 }

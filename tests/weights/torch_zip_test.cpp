@@ -1,6 +1,7 @@
 #include "weights/torch_zip.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -142,4 +143,56 @@ TEST_CASE("numpy scalars, bytes, sets and nested containers unpickle to their va
   REQUIRE(k);
   REQUIRE(k->items.size() == 1);
   CHECK(torch::equal(k->items[0]->tensor, torch::arange(3)));
+}
+
+namespace {
+
+// Rewrites the central-directory entry of `record` (full name inside the zip) as a deflated
+// record claiming `size` bytes uncompressed. The local header and the data stay as they are:
+// the size is what LibTorch's reader allocates before it inflates anything.
+void claim(std::string& zip, const std::string& record, uint32_t size) {
+  for (size_t at = zip.find("PK\x01\x02"); at != std::string::npos; at = zip.find("PK\x01\x02", at + 1)) {
+    const size_t name_len = size_t(uint8_t(zip[at + 28])) | size_t(uint8_t(zip[at + 29])) << 8;
+    if (zip.compare(at + 46, name_len, record) != 0) continue;
+    zip[at + 10] = 8;  // method: deflate
+    zip[at + 11] = 0;
+    for (int k = 0; k < 4; ++k) zip[at + 24 + k] = static_cast<char>((size >> (8 * k)) & 0xFF);
+    return;
+  }
+  FAIL("no central directory entry for " << record);
+}
+
+}  // namespace
+
+TEST_CASE("zip records claiming more than the file holds are refused before they are allocated") {
+  const std::string dir = scratch("zip_claims");
+  REQUIRE(python({"make-state-dict", dir + "/good.pth"}, dir + "/py.log") == 0);
+  const std::string good = sg::read_file(dir + "/good.pth");
+  const std::string path = dir + "/claims.pth";
+
+  // One record claiming 4 GiB: LibTorch allocated all of it before inflating a byte.
+  std::string huge = good;
+  claim(huge, "good/data.pkl", 0xFFFFFFF0u);
+  sg::write_file_atomic(path, huge);
+  std::string outcome = sg::weights::testing::in_child([&] { read_state_dict(path); });
+  CHECK(outcome == fmt::format("{}: zip record 'good/data.pkl' claims 4294967280 bytes, more than the "
+                               "whole file ({} bytes)", path, huge.size()));
+
+  // Two records each claiming 60% of the file: each alone is plausible, together they are not.
+  std::string two = good;
+  const auto part = static_cast<uint32_t>(good.size() * 6 / 10);
+  claim(two, "good/data.pkl", part);
+  claim(two, "good/data/0", part);
+  sg::write_file_atomic(path, two);
+  outcome = sg::weights::testing::in_child([&] { read_state_dict(path); });
+  CHECK(contains(outcome, fmt::format("{}: zip records claim more than the whole file ({} bytes) in all; "
+                                      "torch.save stores records uncompressed", path, two.size())));
+}
+
+TEST_CASE("a tensor whose elements outnumber the file's bytes (a stride-0 view) is refused") {
+  const std::string dir = scratch("expanded");
+  REQUIRE(python({"make-expanded", dir + "/x.pth"}, dir + "/py.log") == 0);
+  const std::string msg = state_dict_error(dir + "/x.pth");
+  CHECK(contains(msg, dir + "/x.pth: tensor of size (1048576, 1048576) x float32 (4398046511104 bytes) is "
+                      "larger than the whole file"));
 }

@@ -177,6 +177,23 @@ def main():
             for name, t in m.state_dict().items():
                 t.copy_(value(name, t.shape, t.dtype))
         torch.save(m, args[0])
+    elif cmd == "make-cyclic-module":
+        # A module whose submodule lists the module itself among its children: Python pickles
+        # the cycle through its memo; state_dict() on it would recurse forever.
+        m = small_module()
+        m.block._modules["loop"] = m
+        torch.save(m, args[0])
+    elif cmd == "make-diamond-module":
+        # 40 modules, each holding the next twice ('l' and 'r'): 2**39 paths to the last one.
+        mods = [torch.nn.Module() for _ in range(40)]
+        for a, b in zip(mods, mods[1:]):
+            a.add_module("l", b)
+            a.add_module("r", b)
+        mods[-1].register_buffer("x", torch.zeros(1))
+        torch.save(mods[0], args[0])
+    elif cmd == "make-expanded":
+        # One float stored, viewed with stride 0 as 2**20 x 2**20 elements (4 TiB if copied).
+        torch.save({"w": torch.zeros(1).expand(1 << 20, 1 << 20)}, args[0])
     elif cmd == "check-state-dict":
         check_state_dict(args[0], args[1])
     elif cmd == "check-ema":
