@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +59,14 @@ void append_json(State& s, const nlohmann::json& j) {
   if (!s.jsonl.is_open()) return;
   s.jsonl << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   s.jsonl.flush();
+  if (!s.jsonl) {
+    // Full disk, quota, I/O error: say so once on stderr (the human log) and stop trying, so
+    // the JSON-lines log is known to be cut here rather than silently missing lines.
+    const int e = errno;
+    std::fprintf(stderr, "warning: cannot write the JSON-lines log %s (%s); further events are not recorded there\n",
+                 s.jsonl_path.c_str(), std::strerror(e));
+    s.jsonl.close();
+  }
 }
 
 }  // namespace

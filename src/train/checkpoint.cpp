@@ -69,10 +69,16 @@ weights::EmaState ema_state(const model::Ema& e) {
 nlohmann::json loader_json(const data::LoaderState& s) { return {{"epoch", s.epoch}, {"cursor", s.cursor}}; }
 
 void prune(const std::string& train_dir, int keep) {
-  // Interrupted writes (any pid) and checkpoints beyond the newest `keep` trusted ones.
+  // Interrupted writes (any pid) and checkpoints beyond the newest `keep` trusted ones. Called
+  // right after a checkpoint took its final name, so a .tmp-old- copy of a step that exists is
+  // superseded, and one of a step that does not (list_checkpoints trusts it) is kept.
   const fs::path root = checkpoint_root(train_dir);
-  for (const auto& e : fs::directory_iterator(root))
-    if (e.is_directory() && e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(e.path());
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string n = e.path().filename().string();
+    if (!e.is_directory() || n.rfind(".tmp-", 0) != 0) continue;
+    if (n.rfind(".tmp-old-", 0) == 0 && !fs::exists(root / n.substr(9))) continue;
+    fs::remove_all(e.path());
+  }
   auto all = list_checkpoints(train_dir, false);
   for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 1)) < all.size(); ++i) fs::remove_all(all[i].dir);
 }
@@ -92,6 +98,16 @@ std::string save_checkpoint(TrainState& st, const std::string& train_dir, const 
     const std::string tmp = (fs::path(checkpoint_root(train_dir)) / fmt::format(".tmp-{}-{}", name, ::getpid())).string();
     fs::remove_all(tmp);
     create_dirs(tmp);
+    // A write that fails (ENOSPC, EIO, quota) takes its partial directory with it: a full disk
+    // must not stay full of a checkpoint nobody can use until the next success.
+    struct RemoveOnFailure {
+      const std::string& dir;
+      bool armed = true;
+      ~RemoveOnFailure() {
+        std::error_code ec;
+        if (armed) fs::remove_all(dir, ec);
+      }
+    } cleanup{tmp};
     auto path = [&](const char* f) { return (fs::path(tmp) / f).string(); };
     weights::write_state_dict(path("generator.pth"), weights::state_dict_of(*st.G));
     weights::write_state_dict(path("discriminator.pth"), weights::state_dict_of(st.D.module()));
@@ -125,6 +141,7 @@ std::string save_checkpoint(TrainState& st, const std::string& train_dir, const 
       fs::rename(final_dir, aside);
     }
     commit_dir(tmp, final_dir);
+    cleanup.armed = false;
     write_file_atomic(latest_path(train_dir), name + "\n");
     prune(train_dir, x.keep);
   }

@@ -82,7 +82,15 @@ std::vector<CheckpointInfo> list_checkpoints(const std::string& train_dir, bool 
   if (!fs::is_directory(root)) return out;
   for (const auto& e : fs::directory_iterator(root)) {
     if (!e.is_directory()) continue;
-    const auto step = parse_name(e.path().filename().string());
+    std::string name = e.path().filename().string();
+    // A checkpoint moved aside while the same step was being rewritten (save_checkpoint): if the
+    // crash came before the new one took its name, the old one is the trusted copy of its step.
+    const std::string aside = ".tmp-old-";
+    if (name.rfind(aside, 0) == 0) {
+      name = name.substr(aside.size());
+      if (fs::exists(root / name)) continue;
+    }
+    const auto step = parse_name(name);
     if (!step) continue;
     const std::string dir = fs::absolute(e.path()).string();
     if (!checkpoint_problem(dir, verify_hashes).empty()) continue;

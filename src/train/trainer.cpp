@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -375,6 +376,11 @@ int run_training(const TrainOptions& o) {
       for (auto it = m.begin(); it != m.end(); ++it)
         if (it->is_number_float() && !std::isfinite(it->get<double>())) *it = nullptr;  // JSON has no NaN
       metrics << m.dump() << '\n' << std::flush;
+      // The metrics are the run's record: a write that fails (full disk, quota) stops training
+      // with the reason rather than leaving a log with silent holes; the last checkpoint stands.
+      if (!metrics)
+        throw IoError(fmt::format("cannot write {} at step {}: {}", (dir / "logs" / "metrics.jsonl").string(),
+                                  st.step - 1, std::strerror(errno)));
       const auto now = Clock::now();
       const double t = std::chrono::duration<double>(now - run_start).count();
       if (t - last_print >= o.log_seconds || st.step % o.log_every == 0 || st.step == end || st.step == first_step + 1) {

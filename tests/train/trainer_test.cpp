@@ -187,6 +187,44 @@ TEST_CASE("stopped by SIGUSR1 at step k and resumed to 2k equals an uninterrupte
   CHECK(ta == tb);
 }
 
+TEST_CASE("a checkpoint moved aside to be rewritten at the same step stays trusted if the rewrite never lands") {
+  const fs::path dir = scratch("aside");
+  train::TrainOptions o = tiny_options(dir);
+  o.stop_step = 6;
+  o.sample_every = 0;
+  REQUIRE(train::run_training(o) == 0);
+  // The crash window of save_checkpoint rewriting step 6: the old one renamed aside, the new
+  // one not yet in place (LATEST still names step 6).
+  const fs::path root = dir / "ckpt";
+  fs::rename(root / "step-0000006", root / ".tmp-old-step-0000006");
+  const auto found = train::find_latest_checkpoint(dir.string());
+  REQUIRE(found);
+  CHECK(found->step == 6);
+  CHECK(fs::path(found->dir).filename() == ".tmp-old-step-0000006");
+  // Resuming uses it (the run goes on at step 6, not from step 3) ...
+  o.stop_step = 8;
+  REQUIRE(train::run_training(o) == 0);
+  const std::string log = read_file((dir / "logs" / "metrics.jsonl").string());
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("\"step\":6,") == 1);
+  CHECK(count("\"step\":3,") == 1);  // not redone from the step-3 checkpoint
+  // ... it counts as step 6's checkpoint for keep = 2 ...
+  std::vector<int64_t> steps;
+  for (const auto& c : train::list_checkpoints(dir.string(), true)) steps.push_back(c.step);
+  CHECK(steps == std::vector<int64_t>{6, 8});
+  // ... and goes when newer ones push it out.
+  o.stop_step = 12;
+  REQUIRE(train::run_training(o) == 0);
+  steps.clear();
+  for (const auto& c : train::list_checkpoints(dir.string(), true)) steps.push_back(c.step);
+  CHECK(steps == std::vector<int64_t>{9, 12});
+  CHECK(!fs::exists(root / ".tmp-old-step-0000006"));
+}
+
 TEST_CASE("a truncated newest checkpoint falls back to the previous one, and resuming uses it") {
   const fs::path dir = scratch("fallback");
   train::TrainOptions o = tiny_options(dir);
