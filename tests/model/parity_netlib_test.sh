@@ -34,4 +34,4 @@ n=$(echo "$out" | grep -c ', strict\]' || true)
 [[ $n -eq 4 ]] || { echo "FAIL: expected 4 strict cases, saw $n"; exit 1; }
 m=$(echo "$out" | grep -cE 'render_[a-z_]+ normal: 0$' || true)
 [[ $m -eq 3 ]] || { echo "FAIL: expected 3 bit-identical render normals, saw $m"; exit 1; }
-echo "$out" | grep -q 'siren normal: 0$' || { echo "FAIL: SIREN normals not bit-identical"; exit 1; }
+grep -q 'siren normal: 0$' <<<"$out" || { echo "FAIL: SIREN normals not bit-identical"; exit 1; }
