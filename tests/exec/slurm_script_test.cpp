@@ -56,7 +56,8 @@ TEST_CASE("a rendered script passes hostile values to stage-exec literally and r
   const auto e = sg::run_process(spec);
   CHECK(e.code == 0);
   const std::string args = sg::read_file(dir + "/args.txt");
-  CHECK(args == "[stage-exec]\n[--run-dir]\n[" + v.run_dir + "]\n[--stage]\n[st]\n");
+  // The launcher (none here: a bare stage) runs under `shadegan signal-shield`, which execs the rest.
+  CHECK(args == "[signal-shield]\n[" + fake + "]\n[stage-exec]\n[--run-dir]\n[" + v.run_dir + "]\n[--stage]\n[st]\n");
   CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_a"));
   CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_b"));
   CHECK_FALSE(std::filesystem::exists(dir + "/PWNED_module"));
