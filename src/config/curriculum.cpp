@@ -28,6 +28,7 @@ const std::vector<std::string> kClampModes = {"relu", "softplus"};
 const std::vector<std::string> kZDists = {"gaussian", "uniform"};
 const std::vector<std::string> kFillModes = {"none", "debug", "weight"};
 const std::vector<std::string> kDepthLosses = {"l1+lpips", "l1"};
+const std::vector<std::string> kShadingNormals = {"density", "depth"};
 const std::vector<std::string> kModels = {"SPATIALSIRENBASELINE"};
 const std::vector<std::string> kGenerators = {"ImplicitGenerator3d"};
 
@@ -59,7 +60,8 @@ const std::vector<std::string> kGlobalKeys = {
     "l_ratio", "rt_normal",
     // ours
     "siren_hidden_dim", "mapping_hidden_dim", "surf_nf", "surf_size", "nerf_noise_steps",
-    "l_ratio_start", "l_ratio_steps", "depth_loss"};
+    "l_ratio_start", "l_ratio_steps", "depth_loss", "disc_channels", "density_gain", "density_bias",
+    "shading_normals"};
 
 std::string num(double v) { return fmt::format("{}", v); }
 std::string num(int64_t v) { return std::to_string(v); }
@@ -297,6 +299,13 @@ Globals read_globals(const std::string& file, const toml::table& t) {
   g.l_ratio_start = r.integer("l_ratio_start", 5000, at_least(0), "a step >= 0");
   g.l_ratio_steps = r.integer("l_ratio_steps", 2000, at_least(1), "a step count >= 1");
   g.depth_loss = r.choice("depth_loss", std::string("l1+lpips"), kDepthLosses);
+  // Ours, not the reference's constants: off (the reference's behaviour) unless given.
+  g.disc_channels = r.integer("disc_channels", 0, at_least(0),
+                              "a channel cap >= 1 for the discriminator's widths, or 0 for the reference's");
+  g.density_gain = r.number("density_gain", 1.0, positive, "a gain > 0 on the SIREN's raw density");
+  if (t.get("density_bias"))
+    g.density_bias = r.number("density_bias", std::nullopt, any_num, "the density head's initial bias");
+  g.shading_normals = r.choice("shading_normals", std::string("density"), kShadingNormals);
   return g;
 }
 
@@ -535,6 +544,12 @@ nlohmann::json globals_json(const Globals& g) {
   if (g.eval_last_back) j["eval_last_back"] = *g.eval_last_back;
   if (g.neural_light) j["neural_light"] = *g.neural_light;
   if (g.delta) j["delta"] = *g.delta;
+  // Our learning keys appear only when set off their default, so the canonical JSON (and every
+  // fingerprint) of a curriculum without them is what it was before they existed.
+  if (g.disc_channels != 0) j["disc_channels"] = g.disc_channels;
+  if (g.density_gain != 1) j["density_gain"] = g.density_gain;
+  if (g.density_bias) j["density_bias"] = *g.density_bias;
+  if (g.shading_normals != "density") j["shading_normals"] = g.shading_normals;
   return j;
 }
 

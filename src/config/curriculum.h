@@ -115,6 +115,20 @@ struct Globals {
   // the normalised depth maps) or "l1". Explicit because LPIPS needs weights that cannot be
   // downloaded here: a run without them must say "l1" rather than silently train another loss.
   std::string depth_loss = "l1+lpips";
+
+  // --- ours: not the reference's, off by default (configs/README.md, "Learning keys"): what a
+  //     tiny run on 2 CPU cores needs to learn within minutes ---
+  // Caps every discriminator width (16 ... 400) at this many channels; 0 = the reference's widths.
+  int64_t disc_channels = 0;
+  // The SIREN's raw density is density_gain x its density head (Adam moves each weight ~lr a
+  // step, so the density reaches an opaque surface density_gain times sooner); > 0.
+  double density_gain = 1;
+  // The density head's initial bias; absent = the reference's random draw.
+  std::optional<double> density_bias;
+  // What the Lambertian shading's normals are: "density" (the reference: the density's gradient
+  // at every sample, composited) or "depth" (the rendered depth map's normals, smooth at the
+  // scale of a pixel and without the double backward; model/depth_normals.h).
+  std::string shading_normals = "density";
 };
 
 // The parameters in force at one step.
@@ -187,6 +201,7 @@ extern const std::vector<std::string> kClampModes;
 extern const std::vector<std::string> kZDists;
 extern const std::vector<std::string> kFillModes;
 extern const std::vector<std::string> kDepthLosses;
+extern const std::vector<std::string> kShadingNormals;
 extern const std::vector<std::string> kModels;
 extern const std::vector<std::string> kGenerators;
 

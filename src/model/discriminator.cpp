@@ -34,6 +34,11 @@ int64_t start_index(const at::Tensor& img, int64_t max_size, int64_t count, cons
   return count - static_cast<int64_t>(std::lround(std::log2(static_cast<double>(s))));
 }
 
+// A width under the disc_channels cap (0: no cap, the reference's widths).
+int64_t capped(int64_t channels, int64_t max_channels) {
+  return max_channels > 0 ? std::min(channels, max_channels) : channels;
+}
+
 }  // namespace
 
 AdapterBlockImpl::AdapterBlockImpl(int64_t channels) {
@@ -88,14 +93,15 @@ at::Tensor StridedResidualConvBlockImpl::forward(const at::Tensor& x) {
   return (network->forward(x) + proj->forward(x)) / std::sqrt(2.0);
 }
 
-ProgressiveEncoderDiscriminatorImpl::ProgressiveEncoderDiscriminatorImpl() {
+ProgressiveEncoderDiscriminatorImpl::ProgressiveEncoderDiscriminatorImpl(int64_t max_channels) {
   const int64_t io[8][2] = {{16, 32},   {32, 64},   {64, 128},  {128, 256},
                             {256, 400}, {400, 400}, {400, 400}, {400, 400}};
-  for (auto& p : io) layers->push_back(ResidualCoordConvBlock(p[0], p[1]));
-  for (int64_t c : {16, 32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(c));
+  const auto cap = [&](int64_t c) { return capped(c, max_channels); };
+  for (auto& p : io) layers->push_back(ResidualCoordConvBlock(cap(p[0]), cap(p[1])));
+  for (int64_t c : {16, 32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(cap(c)));
   register_module("layers", layers);
   register_module("fromRGB", fromRGB);
-  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(400, 1 + 256 + 2, 2)));
+  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400), 1 + 256 + 2, 2)));
 }
 
 DiscriminatorOutput ProgressiveEncoderDiscriminatorImpl::forward(const at::Tensor& img,
@@ -114,15 +120,16 @@ DiscriminatorOutput ProgressiveEncoderDiscriminatorImpl::forward(const at::Tenso
   return {out.slice(1, 0, 1), out.slice(1, 1, 257), out.slice(1, 257, 259)};
 }
 
-StridedDiscriminatorImpl::StridedDiscriminatorImpl() {
+StridedDiscriminatorImpl::StridedDiscriminatorImpl(int64_t max_channels) {
   const int64_t io[7][2] = {{32, 64},   {64, 128},  {128, 256}, {256, 400},
                             {400, 400}, {400, 400}, {400, 400}};
-  for (auto& p : io) layers->push_back(StridedResidualConvBlock(p[0], p[1]));
-  for (int64_t c : {32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(c));
+  const auto cap = [&](int64_t c) { return capped(c, max_channels); };
+  for (auto& p : io) layers->push_back(StridedResidualConvBlock(cap(p[0]), cap(p[1])));
+  for (int64_t c : {32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(cap(c)));
   register_module("layers", layers);
   register_module("fromRGB", fromRGB);
-  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(400, 1, 2)));
-  pose_layer = register_module("pose_layer", Linear(2, 400));
+  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400), 1, 2)));
+  pose_layer = register_module("pose_layer", Linear(2, cap(400)));
 }
 
 DiscriminatorOutput StridedDiscriminatorImpl::forward(const at::Tensor& img, double alpha) {

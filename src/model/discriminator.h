@@ -50,8 +50,10 @@ struct StridedResidualConvBlockImpl : torch::nn::Module {
 TORCH_MODULE(StridedResidualConvBlock);
 
 // CelebA / BFM: 259-way head (prediction, latent, position); fade-in always blended.
+// `max_channels` (ours, the curriculum's disc_channels) caps every width (16 ... 400) at that
+// value, parameter names unchanged; 0 keeps the reference's widths.
 struct ProgressiveEncoderDiscriminatorImpl : torch::nn::Module {
-  ProgressiveEncoderDiscriminatorImpl();
+  explicit ProgressiveEncoderDiscriminatorImpl(int64_t max_channels = 0);
   // img (B, 3, S, S) in [-1, 1], S a power of two in [2, 512]; alpha the fade-in factor.
   DiscriminatorOutput forward(const at::Tensor& img, double alpha);
   torch::nn::ModuleList layers, fromRGB;
@@ -59,9 +61,9 @@ struct ProgressiveEncoderDiscriminatorImpl : torch::nn::Module {
 };
 TORCH_MODULE(ProgressiveEncoderDiscriminator);
 
-// Cats: strided blocks, 1-way head; fade-in blended only while alpha < 1.
+// Cats: strided blocks, 1-way head; fade-in blended only while alpha < 1. `max_channels` as above.
 struct StridedDiscriminatorImpl : torch::nn::Module {
-  StridedDiscriminatorImpl();
+  explicit StridedDiscriminatorImpl(int64_t max_channels = 0);
   // S a power of two in [2, 256].
   DiscriminatorOutput forward(const at::Tensor& img, double alpha);
   torch::nn::ModuleList layers, fromRGB;

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "model/camera.h"
+#include "model/depth_normals.h"
 #include "model/shading.h"
 #include "model/volume.h"
 
@@ -147,8 +148,10 @@ GeneratorOutput finish(const GeneratorConfig& cfg, int64_t B, int64_t S, const a
   out.z_vals = m.z_vals;
   out.fine_z_vals = m.fine_z_vals;
   at::Tensor rgb = res.rgb;
+  at::Tensor normal = res.normal;
+  if (cfg.shading && cfg.depth_normals) normal = depth_map_normals(res.depth, S, opt.fov, cam.origin);
   if (cfg.shading) {
-    Shaded s = lambertian(res.rgb, res.normal, light, opt.l_ratio);
+    Shaded s = lambertian(res.rgb, normal, light, opt.l_ratio);
     out.albedo = res.rgb;
     rgb = s.rgb;
     out.shading = s.shading;
@@ -157,8 +160,8 @@ GeneratorOutput finish(const GeneratorConfig& cfg, int64_t B, int64_t S, const a
     return t.reshape({B, S, S, 3}).permute({0, 3, 1, 2}).contiguous() * 2 - 1;
   };
   out.rgb = image(rgb);
-  if (res.normal.defined()) {
-    out.normal = res.normal.reshape({B, S, S, 3}).permute({0, 3, 1, 2}).contiguous();
+  if (normal.defined()) {
+    out.normal = normal.reshape({B, S, S, 3}).permute({0, 3, 1, 2}).contiguous();
   }
   out.weights = res.weights;
   out.pose = at::cat({cam.pitch, cam.yaw}, -1);
@@ -424,7 +427,8 @@ GeneratorOutput GeneratorImpl::forward(const at::Tensor& z, const at::Tensor& li
   auto [freq, phase] = siren->mapping_network->forward(z);
   at::Tensor depth_pred;
   if (cfg.surf_track) depth_pred = predict_depth(surfacenet, freq.detach(), phase.detach(), cam, opt);
-  bool normals = cfg.shading || opt.rt_normal;
+  // With depth-map normals (ours) the shading needs no per-sample normals at all.
+  bool normals = (cfg.shading && !cfg.depth_normals) || opt.rt_normal;
   // Fast path: before the shading warm-up (l_ratio 0) the shade is exactly 1 and nothing reads
   // the normals, so skip them (and the double backward) unless asked to be faithful.
   if (normals && !opt.rt_normal && !opt.faithful_normals && opt.l_ratio == 0) normals = false;
@@ -467,7 +471,7 @@ GeneratorOutput GeneratorImpl::staged_forward_with_codes(const at::Tensor& freq,
   CameraSample cam = camera_for(B, opt, draws, pose, fopts);
   at::Tensor depth_pred;
   if (cfg.surf_track) depth_pred = predict_depth(surfacenet, freq, phase, cam, opt);
-  StagedInputs in{siren, freq, phase, light, cfg.shading || opt.rt_normal};
+  StagedInputs in{siren, freq, phase, light, (cfg.shading && !cfg.depth_normals) || opt.rt_normal};
   return render_tiled(cfg, in, opt, tiling, draws, cam, depth_pred);
 }
 

@@ -2,6 +2,7 @@
 // Plain option structs for the generator and the renderer. The caller (train, render, eval)
 // fills them from the curriculum; this folder never reads configuration files itself.
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace sg::model {
@@ -17,6 +18,17 @@ struct GeneratorConfig {
   bool surf_track = true;        // owns the surface tracking net
   int64_t surface_nf = 16;       // ResDecoder nf (doubled once per octave above 64 px)
   int64_t surface_size = 128;    // ResDecoder output resolution
+  // Ours (the curriculum's density_gain / density_bias; configs/README.md). The raw density is
+  // density_gain x final_layer(x): Adam moves each weight about lr a step whatever its gradient,
+  // so a gain g lets the density reach an opaque surface g times sooner. 1 = the reference.
+  double density_gain = 1;
+  // The density head's initial bias; NaN keeps the reference's U(+-1/sqrt(width)) draw, whose
+  // sign decides whether a fresh generator starts as fog (> 0) or empty, dead space (< 0 under
+  // relu: no gradient). Set after the reference's draws, so the random stream is unchanged.
+  double density_bias = std::numeric_limits<double>::quiet_NaN();
+  // Ours (shading_normals = "depth"): shade with the normals of the rendered depth map
+  // (depth_normals.h) instead of the density gradient at every sample. false = the reference.
+  bool depth_normals = false;
 
   // pi-GAN: no shading, view-conditioned colour, no surface net (spec §1.3 cP/kP/bP).
   static GeneratorConfig pigan();

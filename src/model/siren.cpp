@@ -77,6 +77,16 @@ SirenImpl::SirenImpl(const GeneratorConfig& c) : cfg(c) {
     const double b = 1.0 / static_cast<double>(w.size(-1));
     w.uniform_(-b, b);
   }
+  if (!std::isnan(cfg.density_bias)) {
+    torch::NoGradGuard g;
+    final_layer->bias.fill_(cfg.density_bias);
+  }
+}
+
+at::Tensor SirenImpl::raw_density(const at::Tensor& x) {
+  at::Tensor sigma = final_layer->forward(x);
+  // Skipped at the reference's gain 1, so its arithmetic stays bit for bit.
+  return cfg.density_gain == 1 ? sigma : sigma * cfg.density_gain;
 }
 
 at::Tensor SirenImpl::trunk(const at::Tensor& x0, const at::Tensor& gamma,
@@ -104,7 +114,7 @@ PointOutputs SirenImpl::forward(const at::Tensor& points, const at::Tensor& freq
   at::Tensor x0 = points * kGridWarpScale;
   if (normals) x0 = x0.detach().requires_grad_(true);
   at::Tensor x = trunk(x0, gamma, phase);
-  at::Tensor sigma = final_layer->forward(x);
+  at::Tensor sigma = raw_density(x);
   if (normals) {
     auto g = torch::autograd::grad({sigma.sum()}, {x0}, {}, /*retain_graph=*/with_grad,
                                    /*create_graph=*/with_grad);
@@ -129,7 +139,7 @@ PointOutputs SirenImpl::forward(const at::Tensor& points, const at::Tensor& freq
 at::Tensor SirenImpl::density(const at::Tensor& points, const at::Tensor& freq,
                               const at::Tensor& phase) {
   at::Tensor gamma = freq * 15 + 30;
-  return final_layer->forward(trunk(points * kGridWarpScale, gamma, phase));
+  return raw_density(trunk(points * kGridWarpScale, gamma, phase));
 }
 
 }  // namespace sg::model

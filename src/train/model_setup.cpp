@@ -15,6 +15,9 @@ model::GeneratorConfig generator_config(const config::Globals& g) {
   c.surf_track = g.surf_track;
   c.surface_nf = g.surf_nf;
   c.surface_size = g.surf_size;
+  c.density_gain = g.density_gain;
+  if (g.density_bias) c.density_bias = *g.density_bias;
+  c.depth_normals = g.shading_normals == "depth";
   return c;
 }
 

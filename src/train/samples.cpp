@@ -116,7 +116,8 @@ SampleGrid sample_grid(model::Generator& G, const SampleInputs& in, model::Rende
 double density_scale(model::Generator& G) {
   torch::NoGradGuard ng;
   const auto& head = G->siren->final_layer;
-  return (head->weight.abs().sum() + head->bias.abs().sum()).item<double>();
+  // Times the density gain (ours; 1 in the reference): the bound is on what the head outputs.
+  return G->siren->cfg.density_gain * (head->weight.abs().sum() + head->bias.abs().sum()).item<double>();
 }
 
 }  // namespace sg::train

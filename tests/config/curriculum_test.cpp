@@ -369,7 +369,7 @@ TEST_CASE("every shipped curriculum parses and has the reference's global values
   CHECK(count == 11);
 }
 
-TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthetic set") {
+TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthetic set that learns") {
   const Curriculum c = load_curriculum(config_path("demo"));
   const auto& g = c.globals;
   CHECK(g.dataset == "Synthetic");
@@ -377,14 +377,20 @@ TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthe
   CHECK(g.shading);
   CHECK(g.surf_track);
   REQUIRE(g.surf_schedule.has_value());
-  CHECK(g.surf_schedule->start_step < c.end_step);
   CHECK(g.siren_hidden_dim < 256);
   CHECK(c.end_step <= 1000);
   CHECK(c.at(0).stage.img_size == 16);
-  CHECK(c.at(0).next_upsample_step == 24);
-  CHECK(c.at(24).stage.img_size == 32);
-  CHECK(c.at(30).last_upsample_step == 24);
-  CHECK(c.at(40).done);
+  // Shading fades in, and tracking starts, once the density has had time to form, and both
+  // before the end; the learning keys (configs/README.md) are on.
+  CHECK(g.l_ratio_start >= 100);
+  CHECK(g.l_ratio_start + g.l_ratio_steps < c.end_step);
+  CHECK(g.surf_schedule->start_step > g.l_ratio_start);
+  CHECK(g.surf_schedule->start_step < c.end_step);
+  CHECK(g.disc_channels > 0);
+  CHECK(g.density_gain > 1);
+  CHECK(g.density_bias.has_value());
+  CHECK(g.shading_normals == "depth");
+  CHECK(c.at(c.end_step).done);
 }
 
 // LPIPS's weights cannot be downloaded, so every curriculum the demo, the comparison and the
@@ -406,6 +412,62 @@ TEST_CASE("depth_loss: the demo, the comparison pair and the test curricula say 
   c.apply_override("depth_loss", "l1");
   CHECK(c.globals.depth_loss == "l1");
   CHECK(has(override_error(c, "depth_loss", "L1"), "--set depth_loss: depth_loss: unknown depth_loss 'L1'"));
+}
+
+// Our learning keys (configs/README.md, "Ours, for learning") are off unless given: the eight
+// reference curricula get the reference's discriminator widths, density gain and density init,
+// and their canonical JSON (what fingerprints hash) does not even mention the keys.
+TEST_CASE("disc_channels, density_gain, density_bias: off by default, validated, named in errors") {
+  for (const char* name : {"CelebA_piGAN", "CelebA_ShadeGAN_noview", "CelebA_ShadeGAN_view", "CATS_piGAN",
+                           "CATS_ShadeGAN", "BFM_piGAN", "BFM_ShadeGAN_noview", "BFM_ShadeGAN_view"}) {
+    CAPTURE(name);
+    const Curriculum c = load_curriculum(config_path(name));
+    CHECK(c.globals.disc_channels == 0);
+    CHECK(c.globals.density_gain == 1);
+    CHECK_FALSE(c.globals.density_bias.has_value());
+    const auto j = c.to_json()["globals"];
+    CHECK_FALSE(j.contains("disc_channels"));
+    CHECK_FALSE(j.contains("density_gain"));
+    CHECK_FALSE(j.contains("density_bias"));
+    CHECK(c.globals.shading_normals == "density");
+    CHECK_FALSE(j.contains("shading_normals"));
+  }
+  const Curriculum on =
+      parse_curriculum("disc_channels = 64\ndensity_gain = 30\ndensity_bias = 0\n" + kBase, "t.toml");
+  CHECK(on.globals.disc_channels == 64);
+  CHECK(on.globals.density_gain == 30);
+  REQUIRE(on.globals.density_bias.has_value());
+  CHECK(*on.globals.density_bias == 0);
+  CHECK(on.to_json()["globals"]["disc_channels"] == 64);
+  CHECK(on.to_json()["globals"]["density_gain"] == 30.0);
+  CHECK(on.to_json()["globals"]["density_bias"] == 0.0);
+  // Spelling out the defaults gives the same canonical form as leaving them out.
+  CHECK(parse_curriculum("disc_channels = 0\ndensity_gain = 1\n" + kBase, "t.toml").to_json() ==
+        parse_curriculum(kBase, "t.toml").to_json());
+
+  CHECK(has(error_of("disc_channels = -8\n" + kBase),
+            "t.toml:1: disc_channels: expected a channel cap >= 1 for the discriminator's widths, or 0 for the "
+            "reference's, got -8"));
+  CHECK(has(error_of("disc_channels = 64.0\n" + kBase), "t.toml:1: disc_channels"));
+  CHECK(has(error_of("density_gain = 0\n" + kBase),
+            "t.toml:1: density_gain: expected a gain > 0 on the SIREN's raw density, got 0"));
+  CHECK(has(error_of("density_gain = \"high\"\n" + kBase), "t.toml:1: density_gain"));
+  CHECK(has(error_of("density_bias = true\n" + kBase), "t.toml:1: density_bias"));
+  CHECK(has(error_of("density_gian = 3\n" + kBase), "did you mean 'density_gain'?"));
+  CHECK(parse_curriculum("shading_normals = \"depth\"\n" + kBase, "t.toml").to_json()["globals"]["shading_normals"] ==
+        "depth");
+  CHECK(has(error_of("shading_normals = \"normal\"\n" + kBase),
+            "t.toml:1: shading_normals: unknown shading_normals 'normal'"));
+
+  Curriculum c = parse_curriculum(kBase, "t.toml");
+  c.apply_override("disc_channels", "32");
+  c.apply_override("density_gain", "10");
+  c.apply_override("density_bias", "-0.5");
+  CHECK(c.globals.disc_channels == 32);
+  CHECK(c.globals.density_gain == 10);
+  CHECK(*c.globals.density_bias == -0.5);
+  CHECK(has(override_error(c, "density_gain", "-1"), "--set density_gain: density_gain: expected a gain > 0"));
+  CHECK(c.globals.density_gain == 10);  // unchanged by the refused override
 }
 
 // The shape comparison (jobs/shape_compare.toml) means something only if the two curricula differ
