@@ -35,13 +35,14 @@ assert j["end_step"] == 30000 and j["stage_starts"] == [0]
 assert j["next_upsample_step"] == 30000 and j["last_upsample_step"] == 0
 EOF
 
-# --set on a global and on a stage key, shown in the result.
-expect_exit 0 "$SHADEGAN" config show "$CFG/demo.toml" --step 30 \
-  --set stages.24.batch_size=3 --set fov=15 --set sample_dist=uniform
-expect_out '^batch_size +3$'
+# --set on a global and on a stage key, shown in the result (a reference curriculum: the demo's
+# stages change as it is tuned).
+expect_exit 0 "$SHADEGAN" config show "$CFG/CelebA_ShadeGAN_view.toml" --step 35000 \
+  --set stages.30000.batch_size=6 --set fov=15 --set sample_dist=uniform
+expect_out '^batch_size +6$'
 expect_out '^fov +15'
 expect_out '^sample_dist +uniform$'
-expect_out '^img_size +32$'
+expect_out '^img_size +64$'
 
 # Mistakes: exit 2, a message naming file:line and the key. (Each kind of mistake has its unit
 # test in curriculum_test.cpp; every shadegan start costs seconds, so only a few here.)
