@@ -21,6 +21,7 @@
 #include "metrics/learning_measure.h"
 #include "metrics/numpy_random.h"
 #include "metrics/random_features.h"
+#include "metrics/flat_plane.h"
 #include "metrics/shape_accuracy.h"
 #include "metrics/silhouette.h"
 #include "model/draws.h"
@@ -179,7 +180,10 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
   GroundTruth truth = synth ? held_out_synth(*synth, S, first, end)
                             : shard_ground_truth(reader, K, S, first, end);
 
-  std::vector<float> mine;  // per image: side, mad, fit mse, valid, mad of depth normals
+  // Per image: side, mad, fit mse, valid, mad of depth normals, then the best flat plane's
+  // mad, mad of depth normals and side (flat_plane.h).
+  constexpr int64_t kCols = 8;
+  std::vector<float> mine;
   double empty_pixels = 0, mask_pixels = 0;
   // Counted in Adam steps, not images: one batch of images is minutes of work.
   const int64_t batches = (end - first + o.batch_size - 1) / o.batch_size;
@@ -199,7 +203,7 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
     for (int64_t k = 0; k < e - b; ++k) {
       const float fit = torch::mse_loss(res.rgb[k], truth.rgb[b + k]).item<float>();
       if (mask[k].sum().item<double>() < 1) {
-        mine.insert(mine.end(), {0.f, 0.f, fit, 0.f, 0.f});
+        mine.insert(mine.end(), {0.f, 0.f, fit, 0.f, 0.f, 0.f, 0.f, 0.f});
         continue;
       }
       at::Tensor m = mask.slice(0, k, k + 1);
@@ -219,17 +223,22 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
       const double mad = mean_angle_deviation(pred_n, truth_n, m)[0].item<double>();
       // Unsup3d's MAD: normals of the predicted and of the true depth map, both by the same
       // finite differences (the eroded mask keeps only pixels whose neighbours are inside).
+      const at::Tensor truth_d = truth.depth.slice(0, b + k, b + k + 1);
+      const at::Tensor truth_depth_n = normals_from_depth(truth_d, opt.fov);
       const double mad_depth =
-          mean_angle_deviation(normals_from_depth(res.depth.slice(0, k, k + 1), opt.fov),
-                               normals_from_depth(truth.depth.slice(0, b + k, b + k + 1), opt.fov), m)[0]
+          mean_angle_deviation(normals_from_depth(res.depth.slice(0, k, k + 1), opt.fov), truth_depth_n, m)[0]
               .item<double>();
+      const double plane_mad = best_plane_angle(truth_n, m)[0].item<double>();
+      const double plane_mad_depth = best_plane_angle(truth_depth_n, m)[0].item<double>();
+      const double plane_side = plane_fit_depth_error(truth_d, m, opt.fov)[0].item<double>();
       mine.insert(mine.end(), {static_cast<float>(side), static_cast<float>(mad), fit, 1.f,
-                               static_cast<float>(mad_depth)});
+                               static_cast<float>(mad_depth), static_cast<float>(plane_mad),
+                               static_cast<float>(plane_mad_depth), static_cast<float>(plane_side)});
     }
   }
   progress.finish();
-  at::Tensor local = at::from_blob(mine.data(), {static_cast<int64_t>(mine.size() / 5), 5}, at::kFloat).clone();
-  at::Tensor all = gather_rows(local, 5);
+  at::Tensor local = at::from_blob(mine.data(), {static_cast<int64_t>(mine.size()) / kCols, kCols}, at::kFloat).clone();
+  at::Tensor all = gather_rows(local, kCols);
   double counts[2] = {empty_pixels, mask_pixels};
   mpi::allreduce_sum(counts, 2);
   if (mpi::rank() != 0) return;
@@ -261,6 +270,16 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
   r.metrics["normal_angle_deg_std"] = acc.mad_std;
   r.metrics["normal_angle_depth_deg"] = acc.mad_depth_mean;
   r.metrics["normal_angle_depth_deg_std"] = acc.mad_depth_std;
+  // The floor of meaning for these numbers, from the same images and masks (flat_plane.h).
+  const ShapeAccuracy plane = summarize_shape_accuracy(all.select(1, 7).index({valid}).to(at::kDouble),
+                                                       all.select(1, 5).index({valid}).to(at::kDouble),
+                                                       all.select(1, 6).index({valid}).to(at::kDouble));
+  r.reference_points["flat_plane"] = {{"depth_sie", plane.side_mean},
+                                      {"normal_angle_deg", plane.mad_mean},
+                                      {"normal_angle_depth_deg", plane.mad_depth_mean}};
+  r.settings["shape"]["flat_plane"] =
+      "per image: the unit normal of least mean angle to its true normals (and, separately, to its true depth "
+      "map's normals); depth_sie of the plane fitted by total least squares to its true back-projected points";
 }
 
 void inception_metrics(model::GeneratorImpl& gen, const model::RenderOptions& render,

@@ -32,9 +32,11 @@ const std::vector<std::string> kKnownOrder = {
 
 // The reference points in the order a reader meets them, with the words the table uses.
 const std::vector<std::pair<std::string, std::string>> kReferencePoints = {
-    {"untrained", "untrained generator (0%)"}, {"real_vs_real", "real vs real (100%)"}};
+    {"untrained", "untrained generator (0%)"}, {"real_vs_real", "real vs real (100%)"},
+    {"flat_plane", "best-oriented flat plane (shape)"}};
 // The distances shown per reference point; the _std companions stay in table.json.
-const std::vector<std::string> kReferenceColumns = {"kid_random_features", "silhouette_kid", "silhouette_iou"};
+const std::vector<std::string> kReferenceColumns = {"kid_random_features", "silhouette_kid", "silhouette_iou",
+                                                    "normal_angle_deg", "normal_angle_depth_deg", "depth_sie"};
 const char* kScoreDefinition =
     "learning_score = (untrained - value) / (untrained - real vs real) per distance (kid_random_features, "
     "silhouette_kid), averaged: 0 is the untrained generator, 1 a second sample of real images.";
