@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "app/kind_command.h"
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/signals.h"
 #include "data/synth.h"
 #include "graph/kind.h"
@@ -37,7 +39,7 @@ std::vector<sg::graph::ParamSpec> eval_params() {
   return {
       {"checkpoint", ParamType::path, "", "checkpoint, train-stage or run directory, or a generator.pth; empty: the train stage this runs after"},
       {"curriculum", ParamType::path, "", "curriculum (.toml); empty: the checkpoint's own (required for a bare generator.pth)"},
-      {"weights", ParamType::string, "ema", "ema | ema2 | raw"},
+      {"weights", ParamType::string, "ema", "ema | ema2 | raw | untrained (the checkpoint's curriculum freshly initialised from untrained_seed: a baseline row)"},
       {"shards", ParamType::path, "", "shard directory of the real images; empty: the shard stage this runs after"},
       {"synth", ParamType::path, "", "synth directory the shards were made from (held-out shape samples, light prior); empty: a synth stage this runs after, if any"},
       {"metrics", ParamType::string, "auto", "auto (FID/KID/IS when Inception weights resolve, else skipped; shape where ground truth exists; learning) | all | comma list of fid, kid, is, shape, learning"},
@@ -121,8 +123,22 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   const std::string cur_path = p.at("curriculum").get<std::string>();
   std::optional<sg::config::Curriculum> curriculum;
   if (!cur_path.empty()) curriculum = sg::config::load_curriculum(cur_path);
+  // "untrained" evaluates the generator training starts from, in place of the checkpoint's
+  // weights: the baseline row of a comparison (jobs/shape_compare.toml), measured by the same
+  // protocol, on the same images, with the same render settings as the trained rows.
+  const std::string weights = p.at("weights").get<std::string>();
+  const bool untrained_row = weights == "untrained";
+  if (!untrained_row && weights != "ema" && weights != "ema2" && weights != "raw")
+    throw sg::ConfigError(sg::unknown_name_message("weights", weights, {"ema", "ema2", "raw", "untrained"}));
   sg::train::LoadedGenerator loaded = sg::train::load_generator(
-      checkpoint, curriculum, sg::train::weights_choice_from_name(p.at("weights").get<std::string>()));
+      checkpoint, curriculum, sg::train::weights_choice_from_name(untrained_row ? "ema" : weights));
+  int64_t untrained_seed = p.at("untrained_seed").get<int64_t>();
+  if (untrained_seed < 0) untrained_seed = training_seed(loaded);
+  if (untrained_row) {
+    loaded.generator = untrained_generator(loaded.curriculum, untrained_seed);
+    loaded.weights_file = "";
+    loaded.source += fmt::format(" (untrained: its curriculum initialised from seed {})", untrained_seed);
+  }
 
   sg::model::RenderOptions render = sg::train::inference_render_options(loaded.curriculum, std::max<int64_t>(0, loaded.step));
   render.img_size = p.at("img_size").get<int64_t>();
@@ -172,11 +188,7 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   if (o.learning_images < 2) throw sg::ConfigError("eval: learning_images must be at least 2");
   if (o.silhouette_size < 1) throw sg::ConfigError("eval: silhouette_size must be at least 1");
   sg::model::Generator untrained{nullptr};
-  int64_t untrained_seed = p.at("untrained_seed").get<int64_t>();
-  if (o.metrics.learning) {
-    if (untrained_seed < 0) untrained_seed = training_seed(loaded);
-    untrained = untrained_generator(loaded.curriculum, untrained_seed);
-  }
+  if (o.metrics.learning) untrained = untrained_generator(loaded.curriculum, untrained_seed);
 
   sg::log::info("eval: {} (step {}), metrics '{}' on {} rank(s)", loaded.source, loaded.step,
                 p.at("metrics").get<std::string>(), sg::mpi::size());

@@ -43,6 +43,8 @@ assert set(counts) == {'vertex', 'face'}, counts
 assert counts['face'] > 0, counts  # the demo meshes at half the largest density: never empty
 PY
   [ -s demo/extract/seed0000$s.mrc ] || fail "extract: no density grid for seed $s"
+  /usr/bin/python3 -c "import json,sys; r = json.load(open(sys.argv[1])); assert r['kept'] == 'largest piece' and r['pieces'] >= 1, r" \
+    demo/extract/seed0000$s.json || fail "extract: the demo keeps the largest piece"
 done
 # Eval and table: shape accuracy against the synthetic truth is a finite number in metrics.json,
 # and the table (CSV, Markdown, JSON, HTML) under results/demo has the run's row with it.
@@ -63,7 +65,11 @@ for k in ('kid_random_features', 'silhouette_kid', 'silhouette_iou', 'learning_s
     assert math.isfinite(metrics[k]), (k, metrics)
     assert abs(float(rows[0][k]) - metrics[k]) < 1e-9 * max(1, abs(metrics[k])), (k, rows, metrics)
 refs = m['reference_points']
-assert set(refs) == {'untrained', 'real_vs_real'}, refs
+assert set(refs) == {'untrained', 'real_vs_real', 'flat_plane'}, refs
+# The shape metrics' floor: each held-out image's best flat plane, from its own ground truth.
+for k in ('normal_angle_deg', 'normal_angle_depth_deg', 'depth_sie'):
+    assert math.isfinite(refs['flat_plane'][k]), refs
+assert 0 < refs['flat_plane']['normal_angle_deg'] < 90, refs
 assert m['settings']['learning']['untrained']['seed'] == 0, m['settings']['learning']
 assert t['runs'][0]['reference_points']['untrained']['silhouette_kid'] == refs['untrained']['silhouette_kid'], t['runs'][0]
 PY
@@ -72,4 +78,21 @@ grep -q 'normal_angle_deg' $R/table.md || fail "table: Markdown lacks the shape 
 grep -q 'learning_score' $R/table.md && grep -q 'real vs real (100%)' $R/table.md || fail "table: Markdown lacks the learning measure or its references"
 expect_exit 0 "$SHADEGAN" run "$SG_SOURCE_DIR/jobs/demo.toml" --run-dir demo "${SHRINK[@]}"
 expect_out "nothing to do"
+# weights = "untrained": the generator training started from, in the trained one's place. It is
+# the learning measure's own 0%, so every distance equals the untrained reference's and the
+# score is 0.
+expect_exit 0 "$SHADEGAN" eval --checkpoint demo/train --weights untrained --shards demo/shard --synth demo/synth \
+  --metrics learning --img-size 16 --learning-images 8 --out untrained
+/usr/bin/python3 - untrained/metrics.json <<'PY' || fail "eval --weights untrained: wrong metrics"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m['checkpoint']['weights'] == 'untrained', m['checkpoint']
+assert 'untrained' in m['checkpoint']['source'], m['checkpoint']
+u = m['reference_points']['untrained']
+for k in ('kid_random_features', 'silhouette_kid'):
+    assert m['metrics'][k] == u[k], (k, m['metrics'][k], u[k])
+assert m['metrics']['learning_score'] == 0, m['metrics']
+PY
+expect_exit 2 "$SHADEGAN" eval --checkpoint demo/train --weights fresh --shards demo/shard --out bad
+expect_out "weights.*untrained"
 echo ok
