@@ -31,6 +31,9 @@ std::vector<sg::graph::ParamSpec> extract_params() {
        "sample the reference's sheared grid (its float-division bug, spec §12.17); --no-reference-shear "
        "for the regular lattice"},
       {"batch_points", ParamType::integer, 100000, "SIREN points per batch (bounds memory)"},
+      {"components", ParamType::string, "all",
+       "ours: all (the reference's mesh) | largest (only the largest connected piece: drops specks where no "
+       "training ray looked, e.g. the cube's corners)"},
   };
   p.insert(p.end(), own.begin(), own.end());
   return p;
@@ -55,6 +58,10 @@ void run_extract(const json& params, const std::map<std::string, std::string>& i
   if (format != "none" && format != "mrc")
     throw sg::ConfigError(sg::unknown_name_message("grid_format", format, {"none", "mrc"}));
   s.write_mrc = format == "mrc";
+  const std::string components = params.at("components").get<std::string>();
+  if (components != "all" && components != "largest")
+    throw sg::ConfigError(sg::unknown_name_message("components", components, {"all", "largest"}));
+  s.largest_piece_only = components == "largest";
   sg::shape::validate(s.grid, sg::app::memory_budget(params.at("max_memory_gb").get<double>()));
 
   sg::app::InferenceInput in = sg::app::load_inference_input(params, inputs);
@@ -62,7 +69,8 @@ void run_extract(const json& params, const std::map<std::string, std::string>& i
                    {"step", in.loaded.step},             {"voxel_resolution", s.grid.resolution},
                    {"cube_size", s.grid.cube_size},      {"reference_shear", s.grid.reference_shear},
                    {"psi", s.psi},                       {"sigma_threshold", s.sigma_threshold},
-                   {"relative_threshold", s.relative_threshold}, {"grid_format", format}, {"version", 1}};
+                   {"relative_threshold", s.relative_threshold}, {"grid_format", format},
+                   {"components", components},           {"version", 1}};
   s.key = sg::hash_bytes(settings.dump());
   sg::create_dirs(out_dir);
   sg::log::info("extract: {} seed(s) of {} from {} (step {}): {}^3 grid over {} units, threshold {}", seeds.mine.size(),

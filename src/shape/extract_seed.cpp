@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "model/draws.h"
+#include "shape/components.h"
 #include "shape/iso_surface.h"
 #include "shape/mrc.h"
 #include "shape/ply.h"
@@ -58,6 +59,9 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
   const float top = grid.empty() ? 0.f : *std::max_element(grid.begin(), grid.end());
   const double level = s.relative_threshold > 0 ? s.relative_threshold * double(top) : s.sigma_threshold;
   Mesh mesh = iso_surface(grid, N, N, N, float(level));
+  const Pieces pieces = connected_pieces(mesh);
+  const size_t all_vertices = mesh.vertices.size();
+  if (s.largest_piece_only && pieces.vertices.size() > 1) mesh = largest_piece(mesh, pieces);
   std::array<double, 9> A;
   std::array<double, 3> b;
   grid_affine(s.grid, &A, &b);
@@ -90,6 +94,9 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
       {"volume", enclosed_volume(mesh)},
       {"watertight", topo.watertight()},
       {"boundary_edges", topo.boundary_edges},
+      {"pieces", pieces.vertices.size()},  // of the iso-surface, before any was dropped
+      {"kept", s.largest_piece_only ? "largest piece" : "all pieces"},
+      {"kept_vertex_fraction", all_vertices ? double(mesh.vertices.size()) / double(all_vertices) : 1.0},
       {"grid_points_per_s", points_per_s},
       {"units", "world"},
       {"reference_shear", s.grid.reference_shear},
@@ -103,8 +110,13 @@ nlohmann::json extract_seed(model::Generator& gen, const ExtractSettings& s, int
               "relative_threshold sets the level as a fraction of it)",
               seed, level, top);
   } else {
-    log::info("extract: seed {} -> {} ({} vertices, {} faces, {}watertight)", seed, ply, mesh.vertices.size(),
-              mesh.faces.size(), topo.watertight() ? "" : "not ");
+    log::info("extract: seed {} -> {} ({} vertices, {} faces, {}watertight; {} piece{}{})", seed, ply,
+              mesh.vertices.size(), mesh.faces.size(), topo.watertight() ? "" : "not ", pieces.vertices.size(),
+              pieces.vertices.size() == 1 ? "" : "s",
+              s.largest_piece_only && pieces.vertices.size() > 1
+                  ? fmt::format(", kept the largest: {:.1f}% of the vertices",
+                                100.0 * double(mesh.vertices.size()) / double(all_vertices))
+                  : "");
   }
   log::event("extract_seed", rec);
   return rec;

@@ -21,6 +21,9 @@ struct ExtractSettings {
   // checkpoint's density stays far below it (the 40-step demo's peaks near 0.1), and a relative
   // level still shows where its density concentrates.
   double relative_threshold = 0;
+  // Ours: keep only the largest connected piece of the mesh (components.h says why). The record
+  // always counts the pieces and the share of vertices kept.
+  bool largest_piece_only = false;
   int64_t batch_points = 100000;  // SIREN points per batch (the reference's chunk)
   bool write_mrc = false;         // also the raw grid, <seed>.mrc
   // What the outputs are a function of besides the seed (checkpoint hash, options): a seed whose
