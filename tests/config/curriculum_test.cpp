@@ -483,11 +483,9 @@ TEST_CASE("compare_pigan is compare_shadegan without shading, light conditioning
                                                "delta_min",  "num_steps_max", "num_steps_min",
                                                "surf_nf",    "surf_size", "l_ratio_start",
                                                "l_ratio_steps"};
-  // Keys both have with different values: the switches themselves, and unique_lr, which each
-  // copies from its reference curriculum and which changes nothing (spec 6.4).
+  // Keys both have with different values: the switches themselves.
   const std::map<std::string, std::pair<bool, bool>> switches = {
-      {"shading", {true, false}},  {"light_condition", {true, false}},
-      {"surf_track", {true, false}}, {"unique_lr", {true, false}}};
+      {"shading", {true, false}}, {"light_condition", {true, false}}, {"surf_track", {true, false}}};
   int compared = 0;
   for (const auto& [key, value] : sg) {
     const std::string k(key.str());
@@ -509,9 +507,26 @@ TEST_CASE("compare_pigan is compare_shadegan without shading, light conditioning
     CAPTURE(std::string(key.str()));
     CHECK(sg.contains(key.str()));
   }
-  CHECK(compared >= 30);  // every shared key was seen: globals and the three stage tables
-  // Both are long enough to learn a shape: the point of the comparison (160 steps were fog).
-  CHECK(load_curriculum(config_path("compare_shadegan")).end_step >= 2000);
+  CHECK(compared >= 30);  // every shared key was seen: globals and the stage tables
+  // Identical learning rates at every step (issue 20: a lower ShadeGAN rate through the tracking's
+  // lr_ratio confounded the first comparison), and long enough for the demo's recipe to form
+  // objects (the demo: 320 steps).
+  const Curriculum a = load_curriculum(config_path("compare_shadegan"));
+  const Curriculum b = load_curriculum(config_path("compare_pigan"));
+  REQUIRE(a.end_step == b.end_step);
+  CHECK(a.end_step >= 320);
+  // ShadeGAN's generator rate is gen_lr x num_steps / num_steps_max (train/model_setup.cpp
+  // lr_ratio), the scheduler's sample count within [num_steps_min, num_steps_max]: equal bounds
+  // hold it at 1, as pi-GAN's (no scheduler) always is.
+  REQUIRE(a.at(0).globals.surf_schedule);
+  CHECK(a.at(0).globals.surf_schedule->num_steps_min == a.at(0).globals.surf_schedule->num_steps_max);
+  for (int64_t step = 0; step < a.end_step; step += 10) {
+    CAPTURE(step);
+    const sg::config::Resolved ra = a.at(step), rb = b.at(step);
+    CHECK(ra.stage.gen_lr == rb.stage.gen_lr);
+    CHECK(ra.stage.disc_lr == rb.stage.disc_lr);
+    CHECK(ra.stage.batch_size == rb.stage.batch_size);
+  }
 }
 
 TEST_CASE("the base text used by the error tests is valid") {
