@@ -393,8 +393,16 @@ void check_render(const Variant& v, bool captured_averages) {
   const GeneratorOutput& o64 = r64.out;
   MESSAGE(n << mode_name());
 
-  // The perturbed depths do not depend on any BLAS: exact in every mode.
-  CHECK(compare_exact(n + " z_vals", o.z_vals, fx(n + "/cap_z_vals")));
+  // The perturbed depths come from linspace and the draws alone, exact in every mode, unless the
+  // sampling is surface-guided (delta > 0): then they start at the surface net's prediction,
+  // whose convolutions oneDNN computes (and its linear layer a BLAS), and are measured like it.
+  // (Before, they were always required exact: a delta 0.15 fixture failed by 2.4e-7 = 2 ulp under
+  // OpenBLAS, while bit-identical under netlib.)
+  if (fixture().render.delta > 0) {
+    compare(n + " z_vals", o.z_vals, fx(n + "/cap_z_vals"), o64.z_vals, {}, Path::onednn);
+  } else {
+    CHECK(compare_exact(n + " z_vals", o.z_vals, fx(n + "/cap_z_vals")));
+  }
   if (!captured_averages) {
     compare(n + " averages", r.avg_frequencies, fx(n + "/cap_avg_frequencies"), r64.avg_frequencies);
   }
