@@ -46,7 +46,7 @@ using namespace sg;
 namespace {
 
 fs::path fixture_dir() {
-  if (const char* d = std::getenv("SG_TRAIN_FIXTURES")) return d;
+  if (const char* d = std::getenv("SG_TRAIN_FIXTURES"); d && *d) return d;
   return fs::path(SG_SHARED_DIR) / "fixtures/train_step";
 }
 
