@@ -15,6 +15,7 @@ cd "$(dirname "$0")"
 PACKAGES=(
   g++ cmake ninja-build pkg-config ccache        # toolchain (ccache: fast rebuilds, optional)
   libtorch-dev libopenblas0-pthread              # LibTorch; OpenBLAS makes it ~8x faster than netlib
+  libblas3                                       # netlib BLAS, for the bit-for-bit parity test only (OpenBLAS stays the default)
   libopenmpi-dev openmpi-bin                     # MPI transport
   libhdf5-openmpi-dev hdf5-tools                 # parallel HDF5 shards; h5dump
   libtomlplusplus-dev libfmt-dev libcli11-dev doctest-dev nlohmann-json3-dev

@@ -5,6 +5,10 @@
 // <out>/metrics.json:
 //   {"metrics": {name: number}, "skipped": {name: reason}, "settings": {...},
 //    "reference_points": {"untrained": {...}, "real_vs_real": {...}}, "checkpoint": {...}}
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <thread>
 
@@ -98,8 +102,57 @@ std::string input_with(const std::map<std::string, std::string>& inputs, const s
   return "";
 }
 
+// Every numeric parameter is checked before the checkpoint is read or an image generated: a
+// bad is_splits or kid_subset_size used to surface only after all the fakes were made.
+void check_eval_params(const json& p) {
+  auto range = [&](const char* key, int64_t lo, int64_t hi, const std::string& why = "") {
+    const int64_t v = p.at(key).get<int64_t>();
+    if (v < lo || v > hi)
+      throw sg::ConfigError(fmt::format("eval: {}: expected an integer in [{}, {}]{}, got {}", key, lo, hi, why, v));
+  };
+  auto positive = [&](const char* key, bool zero_ok) {
+    const double v = p.at(key).get<double>();
+    if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0))
+      throw sg::ConfigError(fmt::format("eval: {}: expected a number {} 0, got {}", key, zero_ok ? ">=" : ">", v));
+  };
+  constexpr int64_t kMaxImages = 10000000;
+  range("num_images", 2, kMaxImages);
+  range("real_images", 2, kMaxImages);
+  range("img_size", 4, 1024);
+  range("num_steps", 2, 1024);
+  range("batch_size", 1, 4096);
+  range("jpeg_quality", 1, 100);
+  range("seed", 0, INT64_MAX);
+  range("kid_subsets", 1, 100000);
+  range("kid_subset_size", 2, kMaxImages, " (clamped to the image counts)");
+  range("is_splits", 1, kMaxImages);
+  // The Inception Score splits the fakes: at most num_images splits, when IS is computed at all
+  // (asked for, or "auto" with Inception weights found).
+  const sg::metrics::MetricSelection sel = sg::metrics::parse_metric_selection(p.at("metrics").get<std::string>());
+  bool is_computed = sel.is && !sel.automatic;
+  if (sel.is && sel.automatic) {
+    try {
+      sg::metrics::resolve_inception_weights(p.at("inception_weights").get<std::string>());
+      is_computed = true;
+    } catch (const sg::ConfigError&) {
+    }
+  }
+  if (is_computed) range("is_splits", 1, p.at("num_images").get<int64_t>(), " (at most num_images)");
+  range("shape_images", 1, 100000);
+  range("shape_steps", 1, 1000000);
+  range("shape_img_size", 4, 1024);
+  range("learning_images", 2, kMaxImages);
+  range("silhouette_size", 1, 1024);
+  range("untrained_seed", -1, INT64_MAX);
+  positive("psi", true);
+  positive("shape_lr", false);
+  sg::metrics::inception_input_from_name(p.at("input").get<std::string>());
+  sg::train::weights_choice_from_name(p.at("weights").get<std::string>());
+}
+
 void run_eval(const json& p, const std::map<std::string, std::string>& inputs, const std::string& out_dir,
               int /*task: eval does not fan out*/) {
+  check_eval_params(p);
   sg::mpi::init();
   sg::log::set_rank(sg::mpi::rank(), sg::mpi::size());
   sg::install_stop_handlers();
@@ -185,8 +238,6 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   o.cache_dir = (fs::path(shards).lexically_normal().parent_path() / "cache").string();
   o.learning_images = p.at("learning_images").get<int64_t>();
   o.silhouette_size = p.at("silhouette_size").get<int64_t>();
-  if (o.learning_images < 2) throw sg::ConfigError("eval: learning_images must be at least 2");
-  if (o.silhouette_size < 1) throw sg::ConfigError("eval: silhouette_size must be at least 1");
   sg::model::Generator untrained{nullptr};
   if (o.metrics.learning) untrained = untrained_generator(loaded.curriculum, untrained_seed);
 

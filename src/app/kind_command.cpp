@@ -1,5 +1,7 @@
 #include "app/kind_command.h"
 
+#include <cctype>
+
 #include <filesystem>
 
 #include "app/command.h"
@@ -47,6 +49,14 @@ std::shared_ptr<ParamOptions> add_param_options(CLI::App& sub, const std::vector
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later option overrides
   }
   return given;
+}
+
+bool parse_bool_option(const std::string& option, const std::string& value) {
+  std::string v = value;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "true" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "0") return false;
+  throw ConfigError(option + ": expected true/false/yes/no/1/0, got '" + value + "'");
 }
 
 json params_from_options(const ParamOptions& given, const std::vector<graph::ParamSpec>& specs) {

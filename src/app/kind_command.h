@@ -38,6 +38,9 @@ struct ParamOptions {
   std::map<std::string, bool> flags;
 };
 std::shared_ptr<ParamOptions> add_param_options(CLI::App& sub, const std::vector<graph::ParamSpec>& specs);
+// A boolean option given as a value: true/false, yes/no, 1/0 (any case); ConfigError naming
+// `option` otherwise, so "--fix-unique-lr yes" never silently means false.
+bool parse_bool_option(const std::string& option, const std::string& value);
 // The parameters the options give, defaults for those not given; ConfigError for a malformed number.
 nlohmann::json params_from_options(const ParamOptions& given, const std::vector<graph::ParamSpec>& specs);
 

@@ -6,6 +6,7 @@
 
 #include "app/command.h"
 #include "core/error.h"
+#include "core/error_text.h"
 #include "core/log.h"
 #include "mpi/mpi.h"
 
@@ -38,18 +39,19 @@ int main(int argc, char** argv) {
 
   for (auto& [sub, run] : runners) {
     if (!sub->parsed()) continue;
+    // LibTorch's errors lose their C++ backtrace (without_backtrace): the message says what failed.
     // A failure on one MPI rank ends the whole job (mpi::fail_job): the other ranks may be
     // waiting for this one in a collective, and would wait forever.
     try {
       return run();
     } catch (const Error& e) {
-      log::error("{}", e.what());
+      log::error("{}", without_backtrace(e.what()));
       return mpi::fail_job(to_int(e.code));
     } catch (const CLI::Error& e) {
       log::error("{}", e.what());
       return mpi::fail_job(to_int(ExitCode::usage));
     } catch (const std::exception& e) {
-      log::error("{}", e.what());
+      log::error("{}", without_backtrace(e.what()));
       return mpi::fail_job(to_int(ExitCode::failed));
     }
   }

@@ -8,9 +8,12 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/orphan_temps.h"
 #include "core/run_lock.h"
 #include "core/text.h"
 #include "exec/executor.h"
+#include "exec/slurm_cli.h"
+#include "exec/slurm_status.h"
 #include "graph/planner.h"
 #include "graph/snapshot.h"
 #include "graph/state_store.h"
@@ -41,6 +44,29 @@ void print_plan(const sg::graph::JobGraph& g, const sg::graph::Plan& p, bool exp
     std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
+}
+
+// A stage of this run queued or running on Slurm (submitted earlier from here or from a login
+// node sharing the file system) would get a local twin writing the same directory, and the
+// liveness check above only sees this host's processes. The queue is asked once; when it cannot
+// be asked (no Slurm client here), that is said and the run goes on.
+void refuse_slurm_twin(const sg::graph::JobGraph& g, const std::string& run_dir) {
+  using namespace sg;
+  if (!exec::has_slurm_jobs(g, run_dir)) return;
+  std::vector<exec::QueuedJob> queue;
+  try {
+    exec::SlurmCli cli;
+    queue = cli.squeue();
+  } catch (const Error& e) {
+    log::warn("{} has stages submitted to Slurm, but the queue cannot be asked from here ({}); make sure none "
+              "of its jobs is still queued or running", run_dir, e.what());
+    return;
+  }
+  const auto busy = exec::stages_on_slurm(g, run_dir, queue, false);
+  if (busy.empty()) return;
+  throw BusyError("stages of " + run_dir + " are queued or running on Slurm (" + join(busy, "; ") +
+                  "); running them here too would make two writers of one stage directory. Wait for the jobs "
+                  "to end, or cancel them (shadegan cancel " + shell_quote(run_dir) + ") and run again");
 }
 
 int run(const RunArgs& a) {
@@ -74,6 +100,10 @@ int run(const RunArgs& a) {
     if (auto r = graph::read_running(run_dir, s.name); r && graph::running_alive(*r))
       throw BusyError("stage " + s.name + " of " + run_dir + " is still running (pid " +
                       std::to_string(r->value("pid", 0)) + ", left by an earlier run); wait for it to end or stop it");
+  refuse_slurm_twin(g, run_dir);
+  // Nothing else writes this run now (lock, no live stage-exec, no queued job): temporaries
+  // whose writer died (kill -9 mid-write) are collected, each removal logged.
+  collect_orphan_temps(run_dir);
   const graph::Plan p = graph::plan(g, run_dir, opt);
   log::event("plan", {{"pipeline", fs::absolute(a.pipeline).string()}, {"run_dir", run_dir},
                       {"to_run", p.to_run()}, {"stages", g.stages.size()}});

@@ -15,6 +15,7 @@
 
 #include "app/command.h"
 #include "core/error.h"
+#include "core/error_text.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "exec/stage_exec.h"
@@ -80,6 +81,7 @@ int stage_exec(const std::string& run_dir, const std::string& stage, int task) {
       if (t >= 0) exec::begin_task(p, t);
       else exec::begin_stage(p);
     }
+    if (size > 1) mpi::barrier();  // rank 0 has collected the stage's left-over temporaries
     log::info("stage {} ({} v{}) started on {}{}", what, kind.name, kind.version, graph::this_host(),
               size > 1 ? ", " + std::to_string(size) + " ranks" : "");
     log::event("stage_start", {{"stage", p.ctx.stage_name}, {"task", t}, {"fingerprint", p.stage().fingerprint},
@@ -100,8 +102,8 @@ int stage_exec(const std::string& run_dir, const std::string& stage, int task) {
         if (size > 1) mpi::barrier();
         return to_int(ExitCode::preempted);
       }
-      log::error("stage {} failed: {}", what, e.what());
-      log::event("stage_failed", {{"stage", p.ctx.stage_name}, {"task", t}, {"error", e.what()}});
+      log::error("stage {} failed: {}", what, without_backtrace(e.what()));
+      log::event("stage_failed", {{"stage", p.ctx.stage_name}, {"task", t}, {"error", without_backtrace(e.what())}});
       // Stopped by a signal (its orchestrator died, Slurm cancelled it): leave the running file,
       // so the next plan says the attempt was interrupted rather than never made.
       if (rank == 0 && !stop_requested()) {

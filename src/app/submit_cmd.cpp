@@ -47,9 +47,10 @@ int submit(const SubmitArgs& a) {
     lock = std::make_unique<RunLock>(graph::lock_path(run_dir), a.break_lock);  // two submits never race
     log::attach_jsonl(graph::run_jsonl_path(run_dir));
   }
+  exec::SlurmExecutor ex(so);
+  ex.refuse_stale_jobs(g, run_dir);
   const graph::Plan p = graph::plan(g, run_dir, po);
   if (!a.dry_run) graph::write_snapshot(run_dir, g);  // the jobs rebuild their graph from it
-  exec::SlurmExecutor ex(so);
   const auto jobs = ex.submit(g, p, run_dir);
   size_t n = 0;
   for (const auto& j : jobs) n += j.submitted;

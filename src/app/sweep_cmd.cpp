@@ -127,6 +127,7 @@ int sweep(const SweepArgs& a) {
                      const std::vector<std::string>& after_all) -> std::vector<exec::PlannedJob> {
     create_dirs(graph::state_dir(dir));
     RunLock lock(graph::lock_path(dir), a.break_lock);
+    if (slurm) slurm->refuse_stale_jobs(g, dir);
     const graph::Plan p = graph::plan(g, dir);
     graph::write_snapshot(dir, g);
     if (slurm) return slurm->submit(g, p, dir, external, after_all);

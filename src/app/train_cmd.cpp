@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/command.h"
+#include "app/kind_command.h"
 #include "config/curriculum.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -152,13 +153,20 @@ const bool registered = sg::app::register_command(
              p[spec.name] = spec.default_value;
              continue;
            }
+           std::string flag = "--" + spec.name;
+           for (char& c : flag) c = c == '_' ? '-' : c;
+           if (spec.type == ParamType::boolean) {
+             p[spec.name] = sg::app::parse_bool_option(flag, v);
+             continue;
+           }
            try {
-             if (spec.type == ParamType::integer) p[spec.name] = std::stoll(v);
-             else if (spec.type == ParamType::boolean) p[spec.name] = v == "true" || v == "1";
+             size_t used = v.size();
+             if (spec.type == ParamType::integer) p[spec.name] = std::stoll(v, &used);
              else if (spec.type == ParamType::path) p[spec.name] = fs::absolute(v).lexically_normal().string();
              else p[spec.name] = v;
+             if (used != v.size()) throw std::invalid_argument(v);
            } catch (const std::logic_error&) {
-             throw sg::ConfigError("--" + spec.name + ": expected a number, got '" + v + "'");
+             throw sg::ConfigError(flag + ": expected a number, got '" + v + "'");
            }
          }
          p["set"] = *sets;

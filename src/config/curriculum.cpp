@@ -141,6 +141,12 @@ struct Reader {
 
 const auto any_num = [](double) { return true; };
 const auto at_least = [](int64_t lo) { return [lo](int64_t v) { return v >= lo; }; };
+// Sizes that become allocations get an upper bound far above any curriculum's (the reference's
+// widths are 256, its images at most 128 px in training), so a typo such as
+// siren_hidden_dim = 100000000000 is a config error naming the key and the range rather than
+// an allocation failure deep in LibTorch.
+const auto in_range = [](int64_t lo, int64_t hi) { return [lo, hi](int64_t v) { return v >= lo && v <= hi; }; };
+constexpr int64_t kMaxWidth = 4096, kMaxImage = 1024, kMaxSteps = 1024, kMaxBatch = 4096, kMaxPoints = 16777216;
 const auto non_negative = [](double v) { return v >= 0; };
 const auto positive = [](double v) { return v > 0; };
 const auto unit_interval = [](double v) { return v >= 0 && v <= 1; };
@@ -166,12 +172,11 @@ Stage read_stage(const std::string& file, const toml::table& t, const toml::node
                         "num_steps, img_size, batch_split, gen_lr and disc_lr");
   Stage s;
   s.start = start;
-  s.batch_size = r.integer("batch_size", std::nullopt, at_least(1), "an integer >= 1");
-  s.num_steps =
-      r.integer("num_steps", std::nullopt, at_least(2), "an integer >= 2 (samples per ray)");
+  s.batch_size = r.integer("batch_size", std::nullopt, in_range(1, kMaxBatch), "an integer in [1, 4096]");
+  s.num_steps = r.integer("num_steps", std::nullopt, in_range(2, kMaxSteps), "an integer in [2, 1024] (samples per ray)");
   s.img_size = r.integer("img_size", std::nullopt,
-                         [](int64_t v) { return v >= 4 && power_of_two(v); },
-                         "a power of two >= 4");
+                         [](int64_t v) { return v >= 4 && v <= kMaxImage && power_of_two(v); },
+                         "a power of two in [4, 1024]");
   s.batch_split = r.integer("batch_split", std::nullopt, at_least(1), "an integer >= 1");
   s.gen_lr = r.number("gen_lr", std::nullopt, non_negative, "a learning rate >= 0");
   s.disc_lr = r.number("disc_lr", std::nullopt, non_negative, "a learning rate >= 0");
@@ -222,7 +227,7 @@ Globals read_globals(const std::string& file, const toml::table& t) {
   g.unique_lr = r.boolean("unique_lr", std::nullopt);
   g.weight_decay = r.number("weight_decay", std::nullopt, non_negative, "a weight decay >= 0");
   g.r1_lambda = r.number("r1_lambda", std::nullopt, non_negative, "a weight >= 0");
-  g.latent_dim = r.integer("latent_dim", std::nullopt, at_least(1), "an integer >= 1");
+  g.latent_dim = r.integer("latent_dim", std::nullopt, in_range(1, kMaxWidth), "an integer in [1, 4096]");
   g.grad_clip = r.number("grad_clip", std::nullopt, positive, "a gradient norm > 0");
   g.model = r.choice("model", std::nullopt, kModels);
   g.generator = r.choice("generator", std::nullopt, kGenerators);
@@ -258,12 +263,11 @@ Globals read_globals(const std::string& file, const toml::table& t) {
         [=](double v) { return v >= dmin && v <= range + 1e-9; },
         "an interval width in [delta_min, ray_end - ray_start] = [" + num(dmin) + ", " +
             num(range) + "]");
-    s.num_steps_min = r.integer("num_steps_min", std::nullopt, at_least(2),
-                                "an integer >= 2 (samples per ray)");
+    s.num_steps_min = r.integer("num_steps_min", std::nullopt, in_range(2, kMaxSteps),
+                                "an integer in [2, 1024] (samples per ray)");
     const int64_t nmin = s.num_steps_min;
-    s.num_steps_max = r.integer("num_steps_max", std::nullopt,
-                                [nmin](int64_t v) { return v >= nmin; },
-                                "an integer >= num_steps_min (" + num(nmin) + ")");
+    s.num_steps_max = r.integer("num_steps_max", std::nullopt, in_range(nmin, kMaxSteps),
+                                "an integer in [num_steps_min, 1024] = [" + num(nmin) + ", 1024]");
     g.surf_schedule = s;
   }
 
@@ -284,24 +288,24 @@ Globals read_globals(const std::string& file, const toml::table& t) {
   g.sample_dist_eval = r.choice("sample_dist_eval", g.sample_dist, kSampleDists);
   g.psi = r.number("psi", 0.8, non_negative, "a truncation >= 0");
   g.lock_view_dependence = r.boolean("lock_view_dependence", false);
-  g.max_batch_size = r.integer("max_batch_size", 50000, at_least(1), "a point count >= 1");
+  g.max_batch_size = r.integer("max_batch_size", 50000, in_range(1, kMaxPoints), "a point count in [1, 16777216]");
   g.instance_noise = r.number("instance_noise", 0.0, non_negative, "a noise level >= 0");
   g.l_ratio = r.number("l_ratio", 1.0, unit_interval, "a fraction in [0, 1]");
   g.rt_normal = r.boolean("rt_normal", false);
 
-  g.siren_hidden_dim = r.integer("siren_hidden_dim", 256, at_least(1), "a width >= 1");
-  g.mapping_hidden_dim = r.integer("mapping_hidden_dim", 256, at_least(1), "a width >= 1");
-  g.surf_nf = r.integer("surf_nf", 16, [](int64_t v) { return v >= 8 && v % 8 == 0; },
-                        "a positive multiple of 8 (its GroupNorms use channels/8 groups)");
-  g.surf_size = r.integer("surf_size", 128, [](int64_t v) { return v >= 64 && power_of_two(v); },
-                          "a power of two >= 64");
+  g.siren_hidden_dim = r.integer("siren_hidden_dim", 256, in_range(1, kMaxWidth), "a width in [1, 4096]");
+  g.mapping_hidden_dim = r.integer("mapping_hidden_dim", 256, in_range(1, kMaxWidth), "a width in [1, 4096]");
+  g.surf_nf = r.integer("surf_nf", 16, [](int64_t v) { return v >= 8 && v <= 1024 && v % 8 == 0; },
+                        "a multiple of 8 in [8, 1024] (its GroupNorms use channels/8 groups)");
+  g.surf_size = r.integer("surf_size", 128, [](int64_t v) { return v >= 64 && v <= kMaxImage && power_of_two(v); },
+                          "a power of two in [64, 1024]");
   g.nerf_noise_steps = r.integer("nerf_noise_steps", 5000, at_least(1), "a step count >= 1");
   g.l_ratio_start = r.integer("l_ratio_start", 5000, at_least(0), "a step >= 0");
   g.l_ratio_steps = r.integer("l_ratio_steps", 2000, at_least(1), "a step count >= 1");
   g.depth_loss = r.choice("depth_loss", std::string("l1+lpips"), kDepthLosses);
   // Ours, not the reference's constants: off (the reference's behaviour) unless given.
-  g.disc_channels = r.integer("disc_channels", 0, at_least(0),
-                              "a channel cap >= 1 for the discriminator's widths, or 0 for the reference's");
+  g.disc_channels = r.integer("disc_channels", 0, in_range(0, kMaxWidth),
+                              "a channel cap in [1, 4096] for the discriminator's widths, or 0 for the reference's");
   g.density_gain = r.number("density_gain", 1.0, positive, "a gain > 0 on the SIREN's raw density");
   if (t.get("density_bias"))
     g.density_bias = r.number("density_bias", std::nullopt, any_num, "the density head's initial bias");

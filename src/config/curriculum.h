@@ -23,7 +23,7 @@ struct Stage {
   int64_t start = 0;        // the step this stage begins at (its key in the file)
   int64_t batch_size = 0;   // per rank (the reference: per GPU)
   int64_t num_steps = 0;    // coarse samples per ray (replaced by the rendering scheduler when surf_track)
-  int64_t img_size = 0;     // generated image side, a power of two >= 4
+  int64_t img_size = 0;     // generated image side, a power of two in [4, 1024]
   int64_t batch_split = 0;  // gradient-accumulation chunks; divides batch_size
   double gen_lr = 0;
   double disc_lr = 0;
@@ -107,7 +107,7 @@ struct Globals {
   int64_t siren_hidden_dim = 256;     // FiLM-SIREN width (spec §2.2)
   int64_t mapping_hidden_dim = 256;   // mapping-network width (spec §2.1)
   int64_t surf_nf = 16;               // surface-net base channels, a multiple of 8 (spec §3.2)
-  int64_t surf_size = 128;            // surface-net output side, a power of two >= 64
+  int64_t surf_size = 128;            // surface-net output side, a power of two in [64, 1024]
   int64_t nerf_noise_steps = 5000;    // nerf_noise = max(0, 1 - s/nerf_noise_steps), >= 1
   int64_t l_ratio_start = 5000;       // l_ratio = clamp((s - start)/steps, 0, 1)
   int64_t l_ratio_steps = 2000;       // >= 1

@@ -133,7 +133,7 @@ Sweep load_sweep(const std::string& path) {
   size_t grid_total = 1;
   for (const auto& v : grid_values) grid_total *= v.size();
   if (grid_total * std::max<size_t>(zip_len, 1) > 1000000) throw ConfigError(path + ": more than a million points");
-  std::map<std::string, int> names;
+  std::set<std::string> used;
   for (size_t n = 0; n < grid_total; ++n) {
     std::vector<size_t> idx(grid_keys.size());
     size_t rest = n;
@@ -153,8 +153,16 @@ Sweep load_sweep(const std::string& path) {
       }
       if (p.name.size() > 100) p.name = p.name.substr(0, 100);
       if (p.name[0] == '_' || p.name[0] == '.' || p.name[0] == '-') p.name = "p" + p.name;
-      // Distinct values that read the same after cleaning get a counter.
-      if (int c = names[p.name]++; c > 0) p.name += "-" + std::to_string(c + 1);
+      // Distinct values that read the same after cleaning get a counter, the first free one:
+      // a value may itself read like a counted name ("a b", "a_b", "a_b-2"), and two points in
+      // one run directory would be two writers. Points are enumerated in file order, so the
+      // names are the same every time the file is read.
+      if (used.count(p.name)) {
+        int c = 2;
+        while (used.count(p.name + "-" + std::to_string(c))) ++c;
+        p.name += "-" + std::to_string(c);
+      }
+      used.insert(p.name);
       s.points.push_back(std::move(p));
     }
   }

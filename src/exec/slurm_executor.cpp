@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "exec/slurm_script.h"
+#include "exec/slurm_status.h"
 #include "graph/state_store.h"
 #include "graph/task_markers.h"
 
@@ -33,6 +34,16 @@ int SlurmExecutor::max_array_size() {
                       : opt_.dry_run                   ? 1001  // Slurm's default; nothing is asked in a dry run
                                                        : cli_.max_array_size();
   return max_array_size_;
+}
+
+void SlurmExecutor::refuse_stale_jobs(const graph::JobGraph& g, const std::string& run_dir) {
+  if (opt_.dry_run || !has_slurm_jobs(g, run_dir)) return;
+  const auto stale = stages_on_slurm(g, run_dir, queue(), true);
+  if (stale.empty()) return;
+  throw BusyError("the configuration of " + run_dir + " changed while jobs of the earlier one are still queued or running (" +
+                  join(stale, "; ") + "); submitting now would leave them to run the new configuration beside the new "
+                  "jobs. Cancel them first (shadegan cancel " + shell_quote(run_dir) +
+                  "; finished stages keep their results), then submit again");
 }
 
 ExecSummary SlurmExecutor::execute(const graph::JobGraph& g, const graph::Plan& plan, const std::string& run_dir) {

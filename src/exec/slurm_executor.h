@@ -48,6 +48,11 @@ class SlurmExecutor final : public Executor {
   std::vector<PlannedJob> submit(const graph::JobGraph& graph, const graph::Plan& plan, const std::string& run_dir,
                                  const std::map<std::string, std::vector<std::string>>& external = {},
                                  const std::vector<std::string>& after_all = {});
+  // BusyError (exit 3) when a stage of the run still has a job queued or running that was
+  // submitted for another configuration (fingerprint) than the graph's: the job would rebuild
+  // its stage from the snapshot about to be rewritten and run the new configuration, beside the
+  // job submitted for it. Call before writing the snapshot. Uses the cached queue (no extra call).
+  void refuse_stale_jobs(const graph::JobGraph& graph, const std::string& run_dir);
   // One squeue call, cached for this executor's life (a sweep submits many runs with it).
   const std::vector<QueuedJob>& queue();
   SlurmCli& cli() { return cli_; }

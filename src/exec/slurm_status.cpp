@@ -1,5 +1,6 @@
 #include "exec/slurm_status.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "exec/slurm_record.h"
@@ -53,6 +54,23 @@ void overlay_slurm(const graph::JobGraph& g, const std::string& run_dir, std::ve
       if (auto it = acct->find(gone[k]); it != acct->end()) state = it->second;
     st.scheduler = "job " + gone[k] + " left the queue" + (state.empty() ? " without a marker" : " (" + state + ")");
   }
+}
+
+std::vector<std::string> stages_on_slurm(const graph::JobGraph& g, const std::string& run_dir,
+                                         const std::vector<QueuedJob>& queue, bool other_fingerprint_only) {
+  std::vector<std::string> out;
+  for (const auto& s : g.stages) {
+    std::vector<Submission> subs = read_submissions(run_dir, s.name);
+    if (other_fingerprint_only)
+      subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const Submission& x) { return x.fingerprint == s.fingerprint; }),
+                 subs.end());
+    const ActiveJobs a = active_jobs(subs, queue, "");
+    if (a.job_ids.empty()) continue;
+    std::string ids;
+    for (const auto& id : a.job_ids) ids += (ids.empty() ? "" : ",") + id;
+    out.push_back(s.name + ": job " + ids + " " + a.detail);
+  }
+  return out;
 }
 
 std::vector<std::string> queued_job_ids(const graph::JobGraph& g, const std::string& run_dir, SlurmCli& cli) {

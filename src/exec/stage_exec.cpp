@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "core/orphan_temps.h"
 #include "graph/snapshot.h"
 #include "graph/task_markers.h"
 
@@ -54,6 +55,10 @@ PreparedStage prepare_stage(const std::string& run_dir_in, const std::string& st
 
 void begin_stage(const PreparedStage& p) {
   graph::write_running(p.ctx.run_dir, p.ctx.stage_name);
+  // What an earlier attempt killed mid-write left (kill -9, OOM): this stage is the directory's
+  // only writer now (run lock, no live attempt, no queued Slurm job of it), and its ranks start
+  // writing only after this (stage-exec's barrier).
+  collect_orphan_temps(p.ctx.stage_dir);
   graph::remove_if_exists(graph::marker_path(p.ctx.run_dir, p.ctx.stage_name));
 }
 

@@ -105,8 +105,9 @@ void write_marker(const std::string& run_dir, const Marker& m) {
 }
 
 static bool is_temporary(const std::string& name) {
-  // temp_path_for() names: ".<name>.tmp-<pid>"
-  return name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos;
+  // temp_path_for() names: ".<name>.tmp-<pid>"; ".stage.lock": the lock a trainer holds on its
+  // stage directory (train/checkpoint_layout.h), whose content names the holder.
+  return (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) || name == ".stage.lock";
 }
 
 std::vector<OutputFile> list_outputs(const std::string& dir) {

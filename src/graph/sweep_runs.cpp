@@ -1,5 +1,6 @@
 #include "graph/sweep_runs.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/atomic_file.h"
@@ -45,7 +46,18 @@ SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
   return r;
 }
 
+// A link of the point's that is not (or no longer) the one it should be is removed, so the
+// point's stage never writes through it into _shared, where other points read that stage.
+static void unlink_if_link(const std::string& link, const std::string& keep_target) {
+  std::error_code ec;
+  if (!fs::is_symlink(fs::symlink_status(link, ec))) return;
+  if (!keep_target.empty() && fs::read_symlink(link, ec).string() == keep_target) return;
+  fs::remove(link, ec);
+  if (ec) throw IoError("cannot remove the stale link '" + link + "': " + ec.message());
+}
+
 static void symlink_if_absent(const std::string& target, const std::string& link) {
+  unlink_if_link(link, target);
   std::error_code ec;
   if (fs::symlink_status(link, ec).type() != fs::file_type::not_found) return;
   fs::create_directory_symlink(target, link, ec);  // works for files too on POSIX
@@ -55,6 +67,13 @@ static void symlink_if_absent(const std::string& target, const std::string& link
 void link_shared(const config::Sweep& sweep, const SweepRuns& r, size_t i) {
   const std::string dir = r.dirs[i];
   create_dirs(state_dir(dir));
+  // Stages the point computes itself: a link left by an earlier version of the sweep, when
+  // they were shared, would make them overwrite the shared results.
+  for (const auto& st : r.graphs[i].stages) {
+    if (std::find(r.shared.begin(), r.shared.end(), st.name) != r.shared.end()) continue;
+    unlink_if_link(stage_dir(dir, st.name), "");
+    unlink_if_link(marker_path(dir, st.name), "");
+  }
   for (const auto& s : r.shared) {
     create_dirs(stage_dir(r.shared_dir, s));
     // Relative links, so the sweep folder can be moved as a whole.

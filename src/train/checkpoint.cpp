@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/orphan_temps.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "mpi/mpi.h"
@@ -69,14 +70,20 @@ weights::EmaState ema_state(const model::Ema& e) {
 nlohmann::json loader_json(const data::LoaderState& s) { return {{"epoch", s.epoch}, {"cursor", s.cursor}}; }
 
 void prune(const std::string& train_dir, int keep) {
-  // Interrupted writes (any pid) and checkpoints beyond the newest `keep` trusted ones. Called
-  // right after a checkpoint took its final name, so a .tmp-old- copy of a step that exists is
-  // superseded, and one of a step that does not (list_checkpoints trusts it) is kept.
+  // Interrupted writes whose writer is gone and checkpoints beyond the newest `keep` trusted
+  // ones. Called right after a checkpoint took its final name, so a .tmp-old- copy of a step
+  // that exists is superseded, and one of a step that does not (list_checkpoints trusts it) is
+  // kept. A write in progress of a live process is never touched, even if the train lock is
+  // somehow shared (a file system whose flock is local to each node).
   const fs::path root = checkpoint_root(train_dir);
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string n = e.path().filename().string();
     if (!e.is_directory() || n.rfind(".tmp-", 0) != 0) continue;
-    if (n.rfind(".tmp-old-", 0) == 0 && !fs::exists(root / n.substr(9))) continue;
+    if (n.rfind(".tmp-old-", 0) == 0) {
+      if (!fs::exists(root / n.substr(9))) continue;
+    } else if (const int pid = temp_owner_pid(n); pid != ::getpid() && (pid < 0 || pid_alive(pid))) {
+      continue;
+    }
     fs::remove_all(e.path());
   }
   auto all = list_checkpoints(train_dir, false);

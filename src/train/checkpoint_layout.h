@@ -12,6 +12,9 @@
 //                                    "curriculum": Curriculum::source_json(),
 //                                    "files": {name: {"size", "xxh3"}} of every other file}
 //   <train_dir>/LATEST               "step-0000300\n", replaced by rename after the directory
+//   <train_dir>/.stage.lock          flock held by the one trainer writing the directory (started
+//                                    by `shadegan train` or a train stage); names the holder; not
+//                                    a stage output
 //
 // A checkpoint is trusted when meta.json parses and every file it lists has the recorded size
 // (and hash, when asked). LATEST naming an untrusted checkpoint falls back to the newest

@@ -10,17 +10,21 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/exit_code.h"
 #include "core/log.h"
+#include "core/orphan_temps.h"
+#include "core/run_lock.h"
 #include "core/progress.h"
 #include "core/signals.h"
 #include "data/loader.h"
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
+#include "weights/ema_check.h"
 #include "train/data_silhouette.h"
 #include "train/grad_sync.h"
 #include "train/light_source.h"
@@ -142,11 +146,25 @@ int run_training(const TrainOptions& o) {
   const config::Curriculum& cur = o.curriculum;
   const config::Globals& g = cur.globals;
   const fs::path dir = fs::absolute(o.train_dir);
+  // One trainer per directory, however it was started: a second one would interleave
+  // checkpoints and prune the first one's. Rank 0 holds the lock; every rank learns the verdict.
+  std::unique_ptr<RunLock> lock;
+  std::string refused;
+  if (rank == 0) {
+    try {
+      lock = std::make_unique<RunLock>((dir / ".stage.lock").string());  // not an output: graph::list_outputs skips it
+    } catch (const BusyError& e) {
+      refused = std::string("train: ") + dir.string() + " has another trainer: " + e.what();
+    }
+  }
+  mpi::broadcast(refused);
+  if (!refused.empty()) throw BusyError(refused);
   if (rank == 0) {
     create_dirs((dir / "logs").string());
     create_dirs((dir / "samples").string());
     create_dirs(checkpoint_root(dir.string()));
     if (log::jsonl_path().empty()) log::attach_jsonl((dir / "logs" / "train.jsonl").string());
+    collect_orphan_temps(dir.string());  // under the lock: what a killed trainer left
   }
   mpi::barrier();
   if (const char* rc = std::getenv("SLURM_RESTART_COUNT"))
@@ -213,13 +231,16 @@ int run_training(const TrainOptions& o) {
       const fs::path ema_file = p.parent_path() / ((cut == std::string::npos ? "" : stem.substr(0, cut)) + "ema.pth");
       if (st.ema && fs::exists(ema_file)) {
         const weights::EmaState e = weights::read_ema(ema_file.string());
-        if (e.shadow_params.size() == st.ema->shadow.size()) {
-          for (size_t i = 0; i < e.shadow_params.size(); ++i) {
-            st.ema->shadow[i].copy_(e.shadow_params[i]);
-            st.ema2->shadow[i].copy_(e.shadow_params[i]);
-          }
-          st.ema->num_updates = st.ema2->num_updates = std::max<int64_t>(0, e.num_updates);
+        // The shadows follow G's parameters() order (model::make_ema); each must have its
+        // parameter's shape, or copy_ would fail with LibTorch's trace or silently broadcast.
+        std::vector<std::pair<std::string, at::Tensor>> named;
+        for (const auto& item : st.G->named_parameters(/*recurse=*/true)) named.emplace_back(item.key(), item.value());
+        weights::check_ema_shapes(named, e, ema_file.string());
+        for (size_t i = 0; i < e.shadow_params.size(); ++i) {
+          st.ema->shadow[i].copy_(e.shadow_params[i]);
+          st.ema2->shadow[i].copy_(e.shadow_params[i]);
         }
+        st.ema->num_updates = st.ema2->num_updates = std::max<int64_t>(0, e.num_updates);
       }
       log::info("train: generator initialised from {}{}", o.init,
                 fs::exists(ema_file) ? " (EMA from " + ema_file.string() + ")" : "");

@@ -1,4 +1,5 @@
 #include "weights/ema.h"
+#include "weights/ema_check.h"
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -84,6 +85,13 @@ void load_ema_into(torch::nn::Module& module, const EmaState& ema, const std::st
     if (item.value().requires_grad()) params.emplace_back(item.key(), item.value());
   // named_parameters(true) and state_dict_of() both walk modules depth first, parameters first,
   // which is Python's parameters() order.
+  check_ema_shapes(params, ema, source);
+  torch::NoGradGuard no_grad;
+  for (size_t k = 0; k < params.size(); ++k) params[k].second.copy_(ema.shadow_params[k]);
+}
+
+void check_ema_shapes(const std::vector<std::pair<std::string, at::Tensor>>& params, const EmaState& ema,
+                      const std::string& source) {
   std::vector<std::string> bad;
   const size_t n = std::max(params.size(), ema.shadow_params.size());
   for (size_t k = 0; k < n; ++k) {
@@ -102,8 +110,6 @@ void load_ema_into(torch::nn::Module& module, const EmaState& ema, const std::st
     throw FormatError(fmt::format("{}: EMA shadows do not match the model ({} in the file, {} "
                                   "parameters in the model):\n  {}", source, ema.shadow_params.size(),
                                   params.size(), fmt::join(bad, "\n  ")));
-  torch::NoGradGuard no_grad;
-  for (size_t k = 0; k < params.size(); ++k) params[k].second.copy_(ema.shadow_params[k]);
 }
 
 }  // namespace sg::weights

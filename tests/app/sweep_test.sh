@@ -51,4 +51,22 @@ done
 printf '[sweep]\nname = "x"\npipeline = "base.toml"\n[grid]\n"wrok.tasks" = [1]\n' > bad.toml
 expect_exit 2 "$SHADEGAN" sweep bad.toml --dry-run --runs "$WORK/runs"
 expect_out "bad.toml:5.*did you mean 'work'"
+# A link to _shared that no longer fits (the point's stage stopped being shared) is never
+# written through: the point gets its own directory and marker, _shared keeps its results.
+{
+  pipeline_header b2
+  command_stage data 'echo $DATA_TEXT > d.txt' 'outputs = ["d.txt"]'
+  command_stage work 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"' 'after = ["data"]' 'tasks = 1' 'outputs = ["w-{task}.txt"]'
+} > base2.toml
+sed -i 's/\$DATA_TEXT/first/' base2.toml
+printf '[sweep]\nname = "st"\npipeline = "base2.toml"\ngather = false\n[grid]\n"work.tasks" = [1, 2]\n' > st.sweep.toml
+expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
+[ -L "$WORK/runs/st/tasks-1/data" ] || fail "tasks-1/data is not a link into _shared"
+sed -i 's/first/second/' base2.toml
+printf '[sweep]\nname = "st"\npipeline = "base2.toml"\ngather = false\n[grid]\n"work.tasks" = [1]\n' > st.sweep.toml
+expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
+[ "$(cat "$WORK/runs/st/_shared/data/d.txt")" = first ] || fail "the point wrote through its stale link into _shared"
+[ ! -L "$WORK/runs/st/tasks-1/data" ] && [ ! -L "$WORK/runs/st/tasks-1/state/data.json" ] ||
+  fail "tasks-1 still links its data stage into _shared"
+[ "$(cat "$WORK/runs/st/tasks-1/work/w-0.txt")" = second ] || fail "tasks-1 did not run on its own data"
 echo "sweep_test: ok"

@@ -446,8 +446,8 @@ TEST_CASE("disc_channels, density_gain, density_bias: off by default, validated,
         parse_curriculum(kBase, "t.toml").to_json());
 
   CHECK(has(error_of("disc_channels = -8\n" + kBase),
-            "t.toml:1: disc_channels: expected a channel cap >= 1 for the discriminator's widths, or 0 for the "
-            "reference's, got -8"));
+            "t.toml:1: disc_channels: expected a channel cap in [1, 4096] for the discriminator's widths, or 0 "
+            "for the reference's, got -8"));
   CHECK(has(error_of("disc_channels = 64.0\n" + kBase), "t.toml:1: disc_channels"));
   CHECK(has(error_of("density_gain = 0\n" + kBase),
             "t.toml:1: density_gain: expected a gain > 0 on the SIREN's raw density, got 0"));
@@ -575,11 +575,11 @@ TEST_CASE("every kind of mistake names file:line, the key and what was expected"
     for (const Case& k : {
              Case{"gen_lr = 2e-5\ndisc_lr = 2e-4\n\n[stages.50000]", "gen_lr = -2e-5\ndisc_lr = 2e-4\n\n[stages.50000]",
                   "stages.30000.gen_lr", "expected a learning rate >= 0"},
-             Case{"img_size = 64", "img_size = 48", "stages.30000.img_size", "expected a power of two >= 4"},
-             Case{"img_size = 64", "img_size = 2", "stages.30000.img_size", "expected a power of two >= 4"},
-             Case{"batch_size = 16", "batch_size = 0", "stages.30000.batch_size", "expected an integer >= 1"},
+             Case{"img_size = 64", "img_size = 48", "stages.30000.img_size", "expected a power of two in [4, 1024]"},
+             Case{"img_size = 64", "img_size = 2", "stages.30000.img_size", "expected a power of two in [4, 1024]"},
+             Case{"batch_size = 16", "batch_size = 0", "stages.30000.batch_size", "expected an integer in [1, 4096]"},
              Case{"batch_split = 2", "batch_split = 3", "stages.30000.batch_split", "expected a divisor of batch_size 16"},
-             Case{"num_steps = 12\nimg_size = 64", "num_steps = 0\nimg_size = 64", "stages.30000.num_steps", "expected an integer >= 2"},
+             Case{"num_steps = 12\nimg_size = 64", "num_steps = 0\nimg_size = 64", "stages.30000.num_steps", "expected an integer in [2, 1024]"},
              Case{"ray_end = 1.12", "ray_end = 0.88", "ray_end", "expected a distance > ray_start (0.88)"},
              Case{"fov = 12", "fov = 180", "fov", "expected a field of view in degrees in (0, 180), got 180"},
              Case{"fov = 12", "fov = 0", "fov", "in (0, 180), got 0"},
@@ -588,7 +588,7 @@ TEST_CASE("every kind of mistake names file:line, the key and what was expected"
              Case{"betas = [0, 0.9]", "betas = [0.9]", "betas", "expected a pair"},
              Case{"fade_steps = 10000", "fade_steps = 0", "fade_steps", "expected a step count >= 1"},
              Case{"grad_clip = 0.3", "grad_clip = -1", "grad_clip", "expected a gradient norm > 0"},
-             Case{"latent_dim = 256", "latent_dim = 0", "latent_dim", "expected an integer >= 1"},
+             Case{"latent_dim = 256", "latent_dim = 0", "latent_dim", "expected an integer in [1, 4096]"},
          }) {
       const std::string to = k.to;
       CAPTURE(to);
@@ -710,7 +710,7 @@ TEST_CASE("--set overrides change global and stage keys and are re-validated") {
   CHECK(has(override_error(c, "stages.30000.batchsize", "8"),
             "--set stages.30000.batchsize: stages.30000.batchsize: unknown key"));
   CHECK(has(override_error(c, "stages.30000.img_size", "48"),
-            "--set stages.30000.img_size: stages.30000.img_size: expected a power of two >= 4, got 48"));
+            "--set stages.30000.img_size: stages.30000.img_size: expected a power of two in [4, 1024], got 48"));
   CHECK(has(override_error(c, "img_size", "64"), "--set img_size: img_size: a stage key"));
   CHECK(has(override_error(c, "dataset", "Imagenet"), "--set dataset: dataset: unknown dataset 'Imagenet'"));
   CHECK(has(override_error(c, "stages.150000.batch_size", "4"),
@@ -718,6 +718,25 @@ TEST_CASE("--set overrides change global and stage keys and are re-validated") {
   CHECK(has(override_error(c, "stages.x.y.z", "4"), "--set stages.x.y.z: expected a stage key"));
   CHECK(has(override_error(c, "a.b", "4"), "--set a.b: unknown key 'a.b'"));
   CHECK(c.to_json() == before);  // failed overrides leave it unchanged
+}
+
+TEST_CASE("sizes have upper bounds: a huge width is a config error naming the key and the range, not an allocation") {
+  Curriculum c = load_curriculum(config_path("CelebA_ShadeGAN_view"));
+  const auto before = c.to_json();
+  CHECK(has(override_error(c, "siren_hidden_dim", "100000000000"),
+            "siren_hidden_dim: expected a width in [1, 4096], got 100000000000"));
+  CHECK(has(override_error(c, "mapping_hidden_dim", "5000"), "mapping_hidden_dim: expected a width in [1, 4096]"));
+  CHECK(has(override_error(c, "latent_dim", "100000"), "latent_dim: expected an integer in [1, 4096]"));
+  CHECK(has(override_error(c, "stages.30000.img_size", "65536"), "stages.30000.img_size: expected a power of two in [4, 1024]"));
+  CHECK(has(override_error(c, "stages.30000.batch_size", "1000000"), "stages.30000.batch_size: expected an integer in [1, 4096]"));
+  CHECK(has(override_error(c, "stages.30000.num_steps", "100000"), "stages.30000.num_steps: expected an integer in [2, 1024]"));
+  CHECK(has(override_error(c, "max_batch_size", "10000000000"), "max_batch_size: expected a point count in [1, 16777216]"));
+  CHECK(has(override_error(c, "surf_nf", "100000"), "surf_nf: expected a multiple of 8 in [8, 1024]"));
+  CHECK(has(override_error(c, "surf_size", "1048576"), "surf_size: expected a power of two in [64, 1024]"));
+  CHECK(has(override_error(c, "disc_channels", "100000"), "disc_channels: expected a channel cap in [1, 4096]"));
+  CHECK(c.to_json() == before);
+  c.apply_override("siren_hidden_dim", "4096");  // the bounds themselves are allowed
+  CHECK(c.globals.siren_hidden_dim == 4096);
 }
 
 TEST_CASE("to_json is canonical: equal curricula give equal JSON, any change shows") {

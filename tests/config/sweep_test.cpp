@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/error.h"
 
@@ -84,6 +85,25 @@ pipeline = "base.toml"
   CHECK(s.points[0].name != s.points[3].name);
   const Pipeline p = point_pipeline(s, load_pipeline(s.pipeline), s.points[0]);
   CHECK(find_stage(p, "train")->params.at("device").value == "$(rm -rf /)");
+}
+
+TEST_CASE("values that clean to one name, or to a name a counter gives, still get distinct names in a stable order") {
+  write("base.toml", kBase);
+  const std::string text = R"EOS(
+[sweep]
+name = "c"
+pipeline = "base.toml"
+[grid]
+"train.device" = ["a b", "a_b", "a_b-2", "a/b"]
+)EOS";
+  const Sweep s = load_sweep(write("c.sweep.toml", text));
+  REQUIRE(s.points.size() == 4);
+  std::set<std::string> names;
+  for (const auto& p : s.points) names.insert(p.name);
+  CHECK(names.size() == 4);
+  // Deterministic: loading again gives the same names for the same values.
+  const Sweep again = load_sweep(write("c.sweep.toml", text));
+  for (size_t i = 0; i < s.points.size(); ++i) CHECK(again.points[i].name == s.points[i].name);
 }
 
 TEST_CASE("sweep mistakes name the file and line") {

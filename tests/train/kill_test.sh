@@ -55,4 +55,33 @@ expect_exit 0 "$SHADEGAN" train --run-dir r --curriculum "$TINY" --stop-step 16 
 expect_out "checkpoint step-0000016 rejected: .*generator.pth: [0-9]+ bytes, meta.json records [0-9]+ \\(truncated or overwritten\\); using step-0000012 instead"
 expect_out "resuming from .*step-0000012"
 check_latest "after fallback" | grep -q step-0000016 || fail "the run did not rewrite step 16"
+# Forced kills inside a checkpoint write (the fault point of core/atomic_file.cpp: SIGKILL once N
+# bytes in all went through write_file_atomic), at fractions of one checkpoint's bytes: inside
+# the first checkpoint (no LATEST may appear, the partial must never be trusted) and inside the
+# second (LATEST stays at step 1). Each time the next run resumes from LATEST, or starts afresh.
+rm -rf r/train
+expect_exit 0 "$SHADEGAN" train --run-dir r --curriculum "$TINY" --stop-step 1 --ckpt-every 1 --sample-every 0 --threads 1
+CK=$(( $(cat r/train/ckpt/step-0000001/* | wc -c) + $(wc -c < r/train/LATEST) ))
+for pct in 50 150; do
+  rm -rf r/train
+  n=$(( CK * pct / 100 ))
+  set +e
+  SG_FAULT_KILL_AFTER_BYTES=$n "$SHADEGAN" train --run-dir r --curriculum "$TINY" --stop-step 3 --ckpt-every 1 \
+    --sample-every 0 --threads 1 > fault.log 2>&1
+  code=$?
+  set -e
+  [ "$code" -eq 137 ] || fail "the fault point at $n bytes ($pct% of a checkpoint) did not kill the trainer (exit $code): $(tail -3 fault.log)"
+  ls -a r/train/ckpt | grep -q '^\.tmp-step-' || fail "no partial checkpoint left at $pct%: the kill was not inside a write"
+  if [ "$pct" -lt 100 ]; then
+    [ ! -e r/train/LATEST ] || fail "LATEST exists after a kill inside the first checkpoint ($pct%)"
+    [ ! -e r/train/ckpt/step-0000001 ] || fail "a partial first checkpoint took its final name ($pct%)"
+  else
+    [ "$(cat r/train/LATEST)" = step-0000001 ] || fail "LATEST is '$(cat r/train/LATEST)' after a kill inside the second checkpoint"
+    check_latest "fault at $pct%" >/dev/null
+  fi
+  expect_exit 0 "$SHADEGAN" train --run-dir r --curriculum "$TINY" --stop-step 3 --ckpt-every 1 --sample-every 0 --threads 1
+  if [ "$pct" -gt 100 ]; then expect_out "resuming from .*step-0000001"; else expect_no_out "resuming from"; fi
+  expect_out "removed .*\.tmp-step-.* which is gone"
+  [ "$(cat r/train/LATEST)" = step-0000003 ] || fail "did not finish after the fault at $pct%"
+done
 echo ok

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,8 @@
 #include "weights/state_dict.h"
 // doctest last: its CHECK must win over glog's, which LibTorch headers define.
 #include <doctest/doctest.h>
+
+#include "test_worker.h"
 
 namespace fs = std::filesystem;
 using namespace sg;
@@ -298,9 +301,13 @@ at::Tensor real_batch(int64_t n, int64_t size) {
 
 }  // namespace
 
-TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") {
+// One rank of the all-reduce test below, started by it under mpirun (SG_TEST_WORKER=allreduce).
+int allreduce_worker() {
   const char* env = std::getenv("SG_ALLREDUCE_DIR");
-  if (!env) return;
+  if (!env) {
+    std::fprintf(stderr, "allreduce worker: SG_ALLREDUCE_DIR is not set\n");
+    return 2;
+  }
   const std::string dir = env;
   mpi::init();
   const int rank = mpi::rank(), world = mpi::size();
@@ -335,7 +342,7 @@ TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") 
   const train::StepResult res = train::train_step(st, s.r, real, {false, false});
   double losses[2] = {res.d_loss, res.g_loss};
   mpi::allreduce_sum(losses, 2);
-  if (rank != 0) return;
+  if (rank != 0) return 0;
   if (world == 1) {
     c10::impl::GenericList list(c10::TupleType::create({c10::IntType::get(), c10::TensorType::get()}));
     for (const auto& [kind, t] : recorded) list.push_back(c10::ivalue::Tuple::create({int64_t(kind), t}));
@@ -348,16 +355,17 @@ TEST_CASE("allreduce worker (runs only under mpirun from the all-reduce test)") 
   list.push_back(at::tensor({losses[0] / world, losses[1] / world}, at::kDouble));
   const auto bytes = torch::jit::pickle_save(c10::IValue(list));
   write_file_atomic(dir + "/grads" + std::to_string(world) + ".pkl", std::string(bytes.begin(), bytes.end()));
+  return 0;
 }
+const sg::test::Worker allreduce_registered("allreduce", allreduce_worker);
 
 TEST_CASE("2 ranks with batch b average to the gradients of 1 rank with batch 2b") {
-  if (std::getenv("SG_ALLREDUCE_DIR")) return;  // this process is a worker
   const fs::path dir = scratch("allreduce");
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   auto run = [&](int ranks) {
     ProcessSpec spec;
-    spec.argv = {"mpirun", "-np", std::to_string(ranks), self, "-tc=allreduce worker*"};
-    spec.env = {{"SG_ALLREDUCE_DIR", dir.string()}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"},
+    spec.argv = {"mpirun", "-np", std::to_string(ranks), self};
+    spec.env = {{"SG_TEST_WORKER", "allreduce"}, {"SG_ALLREDUCE_DIR", dir.string()}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"},
                 {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"}};
     spec.output_path = (dir / ("mpirun" + std::to_string(ranks) + ".log")).string();
     const auto exit = run_process(spec);
