@@ -90,8 +90,13 @@ std::vector<std::string> sbatch_options(const SlurmProfile& p, const JobResource
   if (r.nodes > 0) add("--nodes", std::to_string(r.nodes));
   add("--ntasks", std::to_string(std::max(1, j.ntasks)));
   if (r.cpus_per_task > 0) add("--cpus-per-task", std::to_string(r.cpus_per_task));
-  add("--array", j.array);
-  if (!j.after.empty()) add("--dependency", "afterok:" + join(j.after, ":"));
+  if (!j.array.empty()) add("--array", p.array_throttle > 0 ? j.array + "%" + std::to_string(p.array_throttle) : j.array);
+  if (!j.after.empty()) {
+    add("--dependency", "afterok:" + join(j.after, ":"));
+    // A dependency that can never be met (the stage before failed) cancels the job instead of
+    // leaving it pending forever on clusters without DependencyParameters=kill_invalid_depend.
+    o.push_back("--kill-on-invalid-dep=yes");
+  }
   if (j.requeue) {
     o.push_back("--requeue");
     add("--signal", "B:" + p.requeue_signal + "@" + std::to_string(p.grace));
