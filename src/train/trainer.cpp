@@ -22,6 +22,7 @@
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
 #include "train/data_silhouette.h"
+#include "mpi/rank_threads.h"
 #include "train/grad_sync.h"
 #include "train/light_source.h"
 #include "train/loss_plot.h"
@@ -34,12 +35,6 @@
 namespace fs = std::filesystem;
 
 namespace sg::train {
-
-int threads_per_rank(int requested, int ranks) {
-  if (requested > 0) return requested;
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, hw / std::max(1, ranks));
-}
 
 namespace {
 
@@ -136,8 +131,9 @@ int run_training(const TrainOptions& o) {
   const int rank = mpi::rank(), world = mpi::size();
   log::set_rank(rank, world);
   install_stop_handlers();
-  const int threads = threads_per_rank(o.threads, world);
-  at::set_num_threads(threads);
+  const ThreadChoice threads = mpi::rank_threads(o.threads);
+  at::set_num_threads(threads.threads);
+  set_openblas_threads(threads.threads);
   const torch::Device device = parse_device(o.device);
   const config::Curriculum& cur = o.curriculum;
   const config::Globals& g = cur.globals;
@@ -152,8 +148,9 @@ int run_training(const TrainOptions& o) {
   if (const char* rc = std::getenv("SLURM_RESTART_COUNT"))
     log::info("train: SLURM_RESTART_COUNT={} (this job was requeued {} time(s))", rc, rc);
   const int64_t end = o.stop_step > 0 ? std::min(o.stop_step, cur.end_step) : cur.end_step;
-  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s), device {}", cur.name, cur.end_step,
-            end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads, o.device);
+  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s) ({}), device {}", cur.name,
+            cur.end_step, end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads.threads,
+            threads.reason, device.str());
 
   TrainState st;
   const LrPolicy lr{g.unique_lr, o.fix_unique_lr};
