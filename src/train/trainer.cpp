@@ -22,6 +22,7 @@
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
 #include "train/data_silhouette.h"
+#include "core/rank_device.h"
 #include "mpi/rank_threads.h"
 #include "train/grad_sync.h"
 #include "train/light_source.h"
@@ -54,7 +55,8 @@ torch::Device parse_device(const std::string& name) {
     if (!torch::cuda::is_available())
       throw ConfigError("train: device '" + name + "' asked for, but this LibTorch build has no CUDA device "
                         "(Debian's libtorch is CPU-only); use device = \"cpu\"");
-    return torch::Device(name);
+    // "cuda" is this rank's own GPU: ranks of one node spread over its devices.
+    return torch::Device(rank_device(name, local_rank(), static_cast<int>(torch::cuda::device_count())));
   }
   throw ConfigError("train: device must be \"cpu\" or \"cuda[:N]\", got '" + name + "'");
 }
