@@ -147,6 +147,31 @@ TEST_CASE("array_throttle in a profile: read, and refused with the key's name wh
   }
 }
 
+TEST_CASE("mpirun's daemons on other nodes start shielded from SIGTERM, like mpirun itself") {
+  sg::graph::KindSpec mpi_kind;
+  mpi_kind.name = "train";
+  mpi_kind.mpi = true;
+  sg::graph::Stage s;
+  s.name = "train";
+  s.kind = &mpi_kind;
+  s.ranks = 2;
+  SlurmProfile p;
+  p.launcher = "mpirun";
+  p.launcher_args = {"--bind-to", "none"};
+  const std::vector<std::string> want = {"mpirun", "-np", "2", "--mca", "orte_launch_agent",
+                                         "/opt/sg/shadegan signal-shield orted", "--bind-to", "none"};
+  CHECK(launch_words(p, s, "/opt/sg/shadegan") == want);
+  // Open MPI splits the agent at spaces: such a path is left out rather than broken.
+  const auto spaced = launch_words(p, s, "/opt/my sg/shadegan");
+  CHECK(std::find(spaced.begin(), spaced.end(), "orte_launch_agent") == spaced.end());
+  p.launcher = "srun";
+  CHECK(launch_words(p, s, "/opt/sg/shadegan") == std::vector<std::string>{"srun", "--bind-to", "none"});
+  sg::graph::KindSpec plain;
+  plain.name = "command";
+  s.kind = &plain;
+  CHECK(launch_words(p, s, "/opt/sg/shadegan").empty());
+}
+
 TEST_CASE("a run directory's % is literal in the --output pattern, Slurm's own patterns are kept") {
   CHECK(slurm_pattern_literal("/runs/100%done/logs/slurm/train") == "/runs/100%%done/logs/slurm/train");
   CHECK(slurm_pattern_literal("/a/%j%%/b") == "/a/%%j%%%%/b");
