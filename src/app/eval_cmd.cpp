@@ -27,6 +27,7 @@
 #include "metrics/evaluation.h"
 #include "metrics/fid_inception.h"
 #include "mpi/mpi.h"
+#include "mpi/rank_threads.h"
 #include "train/checkpoint_layout.h"
 #include "train/generator_load.h"
 #include "train/light_source.h"
@@ -156,7 +157,9 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   sg::mpi::init();
   sg::log::set_rank(sg::mpi::rank(), sg::mpi::size());
   sg::install_stop_handlers();
-  at::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / sg::mpi::size()));
+  const sg::ThreadChoice threads = sg::mpi::rank_threads(0);
+  at::set_num_threads(threads.threads);
+  sg::set_openblas_threads(threads.threads);
 
   std::string checkpoint = p.at("checkpoint").get<std::string>();
   if (checkpoint.empty()) {

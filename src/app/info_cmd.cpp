@@ -4,6 +4,8 @@
 #include <torch/version.h>
 #include <ATen/Parallel.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -12,8 +14,10 @@
 #include <thread>
 
 #include "app/command.h"
+#include "core/cpu_allocation.h"
 #include "metrics/fid_inception.h"
 #include "mpi/mpi.h"
+#include "mpi/rank_threads.h"
 #include "train/lpips.h"
 #include "weights/torch_hub.h"
 
@@ -75,6 +79,14 @@ int run_info(bool json) {
   j["blas_is_openblas"] = openblas;
   j["torch_intraop_threads"] = at::get_num_threads();
   j["hardware_threads"] = std::thread::hardware_concurrency();
+  // What a stage may use here, which is what its threads come from (core/cpu_allocation.h).
+  const sg::CpuLimits limits = sg::read_cpu_limits();
+  const sg::ThreadChoice rank_threads = sg::mpi::rank_threads(0);
+  j["cpus_allowed"] = sg::cpus_allowed(limits);
+  j["cpu_affinity"] = sg::affinity_list();
+  j["cgroup_cpu_quota"] = limits.cgroup_quota;
+  j["threads_per_rank"] = rank_threads.threads;
+  j["threads_per_rank_reason"] = rank_threads.reason;
   j["mpi_rank"] = sg::mpi::rank();
   j["mpi_size"] = sg::mpi::size();
   j["mpi_library"] = sg::mpi::library_version();
@@ -103,6 +115,11 @@ int run_info(bool json) {
                 "(apt-get install libopenblas0-pthread)\n");
   std::printf("threads           %d intra-op (torch), %u hardware\n", at::get_num_threads(),
               std::thread::hardware_concurrency());
+  std::printf("cpus allowed      %d (affinity %s, %s)\n", j["cpus_allowed"].get<int>(),
+              j["cpu_affinity"].get<std::string>().c_str(),
+              limits.cgroup_quota > 0 ? fmt::format("cgroup quota {:g} CPUs", limits.cgroup_quota).c_str()
+                                      : "no cgroup quota");
+  std::printf("threads per rank  %d (%s)\n", rank_threads.threads, rank_threads.reason.c_str());
   std::printf("MPI               rank %d of %d on %s\n", sg::mpi::rank(), sg::mpi::size(),
               j["host"].get<std::string>().c_str());
   std::printf("MPI library       %s\n", j["mpi_library"].get<std::string>().substr(0, 60).c_str());

@@ -47,7 +47,7 @@ std::vector<sg::graph::ParamSpec> train_params() {
        "behaviour, one group (spec 12.1)"},
       {"nonfinite_limit", ParamType::integer, 3, "consecutive non-finite steps (each skipped) before rolling back"},
       {"max_rollbacks", ParamType::integer, 3, "rollbacks to the last checkpoint before failing"},
-      {"threads", ParamType::integer, 0, "threads per rank; 0 = cores / ranks"},
+      {"threads", ParamType::integer, 0, "threads per rank; 0 = the CPUs this rank may use (affinity, cgroup quota, SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) over the ranks sharing them"},
   };
 }
 

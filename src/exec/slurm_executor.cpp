@@ -115,7 +115,7 @@ std::vector<PlannedJob> SlurmExecutor::submit(const graph::JobGraph& g, const gr
     v.shadegan = exe;
     v.run_dir = run_dir;
     v.stage = s.name;
-    v.launch = launch_words(P, s);
+    v.launch = launch_words(P, s, exe);
     v.max_requeues = P.max_requeues;
     v.header = "shadegan stage " + s.name + " (kind " + s.kind->name + ", fingerprint " + s.fingerprint + ")";
     const std::string text = render_script(template_text_, P.template_path, P, v);

@@ -86,7 +86,7 @@ SlurmProfile load_slurm_profile(const std::string& path) {
   if (!s) fail_at(path, *root.get("slurm"), "slurm", "expected a table: [slurm]");
   std::vector<std::string> keys = kResourceKeys;
   for (const char* k : {"modules", "setup", "launcher", "launcher_args", "requeue_signal", "grace", "max_requeues",
-                        "requeue_kinds", "max_array_size", "shadegan", "template"})
+                        "requeue_kinds", "max_array_size", "array_throttle", "shadegan", "template"})
     keys.push_back(k);
   check_keys(path, *s, keys, "slurm");
   p.defaults = read_resources(path, *s, "slurm", {}, false);
@@ -118,6 +118,14 @@ SlurmProfile load_slurm_profile(const std::string& path) {
   if (auto v = get_int(path, *s, "max_array_size", "slurm.max_array_size")) {
     if (*v < 0 || *v == 1) fail_at(path, *s->get("max_array_size"), "slurm.max_array_size", "expected 0 (ask Slurm) or >= 2");
     p.max_array_size = static_cast<int>(*v);
+  }
+  if (auto v = get_int(path, *s, "array_throttle", "slurm.array_throttle")) {
+    // 0 would read as "no limit" to some and "run nothing" to Slurm: say the key is left out.
+    if (*v < 1)
+      fail_at(path, *s->get("array_throttle"), "slurm.array_throttle",
+              "expected a count of array tasks running at once, >= 1 (leave the key out for no limit), got " +
+                  std::to_string(*v));
+    p.array_throttle = static_cast<int>(*v);
   }
   p.shadegan = get_string(path, *s, "shadegan", "slurm.shadegan").value_or("");
   const std::string tmpl = get_string(path, *s, "template", "slurm.template").value_or("job.sh.tmpl");

@@ -13,6 +13,8 @@
 //   max_requeues = 3            a job requeues itself at most this often (SLURM_RESTART_COUNT)
 //   requeue_kinds = ["train"]   which kinds are preemptible
 //   max_array_size = 0          0: ask `scontrol show config` (MaxArraySize)
+//   array_throttle = 8          at most this many tasks of an array run at once (--array=...%8);
+//                               absent: no limit beyond the cluster's
 //   extra = ["--constraint=v100"]  more sbatch options, passed as they are
 //   shadegan = ""               the binary on the compute nodes ("": this one)
 //   template = "job.sh.tmpl"    the batch script template, relative to the profile
@@ -46,6 +48,7 @@ struct SlurmProfile {
   int max_requeues = 3;
   std::vector<std::string> requeue_kinds{"train"};
   int max_array_size = 0;
+  int array_throttle = 0;  // 0: none
   std::string shadegan;
   std::string template_path;  // absolute
   std::map<std::string, JobResources> kinds, stages;

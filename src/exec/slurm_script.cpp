@@ -90,8 +90,13 @@ std::vector<std::string> sbatch_options(const SlurmProfile& p, const JobResource
   if (r.nodes > 0) add("--nodes", std::to_string(r.nodes));
   add("--ntasks", std::to_string(std::max(1, j.ntasks)));
   if (r.cpus_per_task > 0) add("--cpus-per-task", std::to_string(r.cpus_per_task));
-  add("--array", j.array);
-  if (!j.after.empty()) add("--dependency", "afterok:" + join(j.after, ":"));
+  if (!j.array.empty()) add("--array", p.array_throttle > 0 ? j.array + "%" + std::to_string(p.array_throttle) : j.array);
+  if (!j.after.empty()) {
+    add("--dependency", "afterok:" + join(j.after, ":"));
+    // A dependency that can never be met (the stage before failed) cancels the job instead of
+    // leaving it pending forever on clusters without DependencyParameters=kill_invalid_depend.
+    o.push_back("--kill-on-invalid-dep=yes");
+  }
   if (j.requeue) {
     o.push_back("--requeue");
     add("--signal", "B:" + p.requeue_signal + "@" + std::to_string(p.grace));
@@ -105,11 +110,22 @@ std::vector<std::string> sbatch_options(const SlurmProfile& p, const JobResource
   return o;
 }
 
-std::vector<std::string> launch_words(const SlurmProfile& p, const graph::Stage& s) {
+std::vector<std::string> launch_words(const SlurmProfile& p, const graph::Stage& s, const std::string& shadegan) {
   if (!s.kind->mpi) return {};
   std::vector<std::string> w;
-  if (p.launcher == "srun") w = {"srun"};
-  else w = {"mpirun", "-np", std::to_string(s.ranks)};
+  if (p.launcher == "srun") {
+    w = {"srun"};
+  } else {
+    w = {"mpirun", "-np", std::to_string(s.ranks)};
+    // On preemption Slurm sends SIGTERM to every process of the job on every node. mpirun runs
+    // under signal-shield, but its daemons on the other nodes (orted, started through srun)
+    // would end their ranks mid-checkpoint and mpirun would then abort the whole job (measured
+    // on the 2-node test cluster: "ORTE has lost communication with a remote daemon", nothing
+    // saved). So they start through signal-shield too; their ranks unblock the signals again.
+    // Open MPI splits the agent at spaces: a binary path with whitespace cannot be shielded.
+    if (shadegan.find_first_of(" \t\n") == std::string::npos)
+      w.insert(w.end(), {"--mca", "orte_launch_agent", shadegan + " signal-shield orted"});
+  }
   w.insert(w.end(), p.launcher_args.begin(), p.launcher_args.end());
   return w;
 }

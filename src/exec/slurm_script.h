@@ -46,7 +46,8 @@ std::vector<std::string> sbatch_options(const SlurmProfile& profile, const JobRe
 std::string slurm_pattern_literal(const std::string& path);
 
 // The launcher words for a stage: MPI kinds under srun or mpirun (the profile's choice), others
-// bare.
-std::vector<std::string> launch_words(const SlurmProfile& profile, const graph::Stage& stage);
+// bare. mpirun's daemons on other nodes start through `<shadegan> signal-shield orted`.
+std::vector<std::string> launch_words(const SlurmProfile& profile, const graph::Stage& stage,
+                                      const std::string& shadegan);
 
 }  // namespace sg::exec

@@ -5,6 +5,7 @@
 #define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -122,6 +123,19 @@ void broadcast(std::string& s, int root) {
   broadcast(&n, sizeof n, root);
   s.resize(static_cast<size_t>(n));
   broadcast(s.data(), n, root);
+}
+
+int ranks_with_key(const std::string& key) {
+  if (size() == 1) return 1;
+  // Rank 0 counts each key and sends every rank its count, as one line of numbers.
+  const std::vector<std::string> keys = gather_strings(key, 0);
+  std::string counts;
+  if (rank() == 0)
+    for (const auto& k : keys) counts += std::to_string(std::count(keys.begin(), keys.end(), k)) + " ";
+  broadcast(counts, 0);
+  size_t at = 0;
+  for (int r = 0; r < rank(); ++r) at = counts.find(' ', at) + 1;
+  return std::max(1, std::atoi(counts.c_str() + at));
 }
 
 std::vector<std::string> gather_strings(const std::string& mine, int root) {

@@ -33,6 +33,9 @@ void broadcast(void* data, int64_t bytes, int root = 0);
 void broadcast(std::string& s, int root = 0);
 // Gather variable-length byte strings to root (others get an empty vector).
 std::vector<std::string> gather_strings(const std::string& mine, int root = 0);
+// How many ranks (this one included) passed the same `key`: a collective. Used with
+// "<host> <affinity list>" to count the ranks that share this rank's CPUs.
+int ranks_with_key(const std::string& key);
 // Abort every rank (used when one rank fails and the others would wait forever).
 [[noreturn]] void abort(int code);
 // The exit of a command that failed on this rank, with its error already printed. Under mpirun

@@ -26,6 +26,8 @@
 #include "train/checkpoint.h"
 #include "weights/ema_check.h"
 #include "train/data_silhouette.h"
+#include "core/rank_device.h"
+#include "mpi/rank_threads.h"
 #include "train/grad_sync.h"
 #include "train/light_source.h"
 #include "train/loss_plot.h"
@@ -38,12 +40,6 @@
 namespace fs = std::filesystem;
 
 namespace sg::train {
-
-int threads_per_rank(int requested, int ranks) {
-  if (requested > 0) return requested;
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, hw / std::max(1, ranks));
-}
 
 namespace {
 
@@ -63,7 +59,8 @@ torch::Device parse_device(const std::string& name) {
     if (!torch::cuda::is_available())
       throw ConfigError("train: device '" + name + "' asked for, but this LibTorch build has no CUDA device "
                         "(Debian's libtorch is CPU-only); use device = \"cpu\"");
-    return torch::Device(name);
+    // "cuda" is this rank's own GPU: ranks of one node spread over its devices.
+    return torch::Device(rank_device(name, local_rank(), static_cast<int>(torch::cuda::device_count())));
   }
   throw ConfigError("train: device must be \"cpu\" or \"cuda[:N]\", got '" + name + "'");
 }
@@ -140,8 +137,9 @@ int run_training(const TrainOptions& o) {
   const int rank = mpi::rank(), world = mpi::size();
   log::set_rank(rank, world);
   install_stop_handlers();
-  const int threads = threads_per_rank(o.threads, world);
-  at::set_num_threads(threads);
+  const ThreadChoice threads = mpi::rank_threads(o.threads);
+  at::set_num_threads(threads.threads);
+  set_openblas_threads(threads.threads);
   const torch::Device device = parse_device(o.device);
   const config::Curriculum& cur = o.curriculum;
   const config::Globals& g = cur.globals;
@@ -170,8 +168,9 @@ int run_training(const TrainOptions& o) {
   if (const char* rc = std::getenv("SLURM_RESTART_COUNT"))
     log::info("train: SLURM_RESTART_COUNT={} (this job was requeued {} time(s))", rc, rc);
   const int64_t end = o.stop_step > 0 ? std::min(o.stop_step, cur.end_step) : cur.end_step;
-  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s), device {}", cur.name, cur.end_step,
-            end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads, o.device);
+  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s) ({}), device {}", cur.name,
+            cur.end_step, end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads.threads,
+            threads.reason, device.str());
 
   TrainState st;
   const LrPolicy lr{g.unique_lr, o.fix_unique_lr};

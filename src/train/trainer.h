@@ -52,7 +52,7 @@ struct TrainOptions {
   bool fix_unique_lr = false;     // spec §12.1 fixed (default: the reference's behaviour)
   int nonfinite_limit = 3;
   int max_rollbacks = 3;
-  int threads = 0;                // 0 = hardware threads / ranks
+  int threads = 0;                // 0 = the CPUs this rank may use (mpi/rank_threads.h)
   double log_seconds = 5;         // progress line at most this often (and every log_every steps)
   int64_t log_every = 10;
   std::string fingerprint;        // recorded in meta.json
@@ -63,8 +63,5 @@ struct TrainOptions {
 // Runs (or resumes) training. Returns 0 when the curriculum (or stop_step) is reached, 75
 // (ExitCode::preempted) after a signal-triggered checkpoint. Collective over MPI ranks.
 int run_training(const TrainOptions& o);
-
-// The threads each rank uses: requested, else hardware threads / ranks (at least 1).
-int threads_per_rank(int requested, int ranks);
 
 }  // namespace sg::train

@@ -32,6 +32,7 @@
 #include "data/light_prior.h"
 #include "model/shading.h"
 #include "mpi/mpi.h"
+#include "mpi/rank_threads.h"
 #include "train/checkpoint.h"
 #include "train/model_setup.h"
 #include "train/train_step.h"
@@ -81,7 +82,7 @@ struct Case {
 void worker(const Case& c) {
   mpi::init();
   const int rank = mpi::rank(), world = mpi::size();
-  at::set_num_threads(train::threads_per_rank(0, world));
+  at::set_num_threads(mpi::rank_threads(0).threads);
   // Every rank measures its peak at the same time: two ranks share one physical core here, so
   // a rank measured alone would claim the whole core and the sum would overstate the peak.
   mpi::barrier();

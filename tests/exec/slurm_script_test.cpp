@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "core/subprocess.h"
 #include "exec/slurm_cli.h"
+#include "exec/slurm_profile.h"
 #include "exec/slurm_record.h"
 #include "exec/slurm_script.h"
 
@@ -95,6 +97,79 @@ TEST_CASE("sbatch options for a preemptible array stage") {
   CHECK(has("--ntasks=2"));
   r.partition = "a\nb";
   CHECK_THROWS_AS(sbatch_options(p, r, j), sg::ConfigError);
+}
+
+TEST_CASE("a dependent job is killed when its dependency can never be met, a first job is not told so") {
+  // Without --kill-on-invalid-dep a failed stage leaves its dependents pending forever on
+  // clusters without DependencyParameters=kill_invalid_depend.
+  SlurmProfile p;
+  JobResources r;
+  JobOptions j;
+  j.job_name = "sg-x-join";
+  j.after = {"11"};
+  auto o = sbatch_options(p, r, j);
+  CHECK(std::find(o.begin(), o.end(), "--kill-on-invalid-dep=yes") != o.end());
+  j.after.clear();
+  o = sbatch_options(p, r, j);
+  CHECK(std::find(o.begin(), o.end(), "--kill-on-invalid-dep=yes") == o.end());
+}
+
+TEST_CASE("array_throttle limits how many tasks of every array run at once") {
+  SlurmProfile p;
+  p.array_throttle = 3;
+  JobResources r;
+  JobOptions j;
+  j.job_name = "sg-x-fan";
+  j.array = "0-3,7";
+  auto o = sbatch_options(p, r, j);
+  CHECK(std::find(o.begin(), o.end(), "--array=0-3,7%3") != o.end());
+  j.array.clear();  // a plain job has no array to throttle
+  o = sbatch_options(p, r, j);
+  CHECK(std::none_of(o.begin(), o.end(), [](const std::string& w) { return w.rfind("--array", 0) == 0; }));
+}
+
+TEST_CASE("array_throttle in a profile: read, and refused with the key's name when not a count >= 1") {
+  const std::string d = tmpdir("slurm_profile_throttle");
+  sg::write_file_atomic(d + "/job.sh.tmpl", "@SHADEGAN@ @RUN_DIR@ @STAGE@\n");
+  sg::write_file_atomic(d + "/ok.toml", "[slurm]\narray_throttle = 4\n");
+  CHECK(load_slurm_profile(d + "/ok.toml").array_throttle == 4);
+  for (const char* bad : {"array_throttle = 0", "array_throttle = -2", "array_throttle = \"4\""}) {
+    sg::write_file_atomic(d + "/bad.toml", std::string("[slurm]\n") + bad + "\n");
+    std::string msg;
+    try {
+      load_slurm_profile(d + "/bad.toml");
+    } catch (const sg::ConfigError& e) {
+      msg = e.what();
+    }
+    INFO(bad, " -> ", msg);
+    CHECK(msg.find("bad.toml:2") != std::string::npos);
+    CHECK(msg.find("array_throttle") != std::string::npos);
+  }
+}
+
+TEST_CASE("mpirun's daemons on other nodes start shielded from SIGTERM, like mpirun itself") {
+  sg::graph::KindSpec mpi_kind;
+  mpi_kind.name = "train";
+  mpi_kind.mpi = true;
+  sg::graph::Stage s;
+  s.name = "train";
+  s.kind = &mpi_kind;
+  s.ranks = 2;
+  SlurmProfile p;
+  p.launcher = "mpirun";
+  p.launcher_args = {"--bind-to", "none"};
+  const std::vector<std::string> want = {"mpirun", "-np", "2", "--mca", "orte_launch_agent",
+                                         "/opt/sg/shadegan signal-shield orted", "--bind-to", "none"};
+  CHECK(launch_words(p, s, "/opt/sg/shadegan") == want);
+  // Open MPI splits the agent at spaces: such a path is left out rather than broken.
+  const auto spaced = launch_words(p, s, "/opt/my sg/shadegan");
+  CHECK(std::find(spaced.begin(), spaced.end(), "orte_launch_agent") == spaced.end());
+  p.launcher = "srun";
+  CHECK(launch_words(p, s, "/opt/sg/shadegan") == std::vector<std::string>{"srun", "--bind-to", "none"});
+  sg::graph::KindSpec plain;
+  plain.name = "command";
+  s.kind = &plain;
+  CHECK(launch_words(p, s, "/opt/sg/shadegan").empty());
 }
 
 TEST_CASE("a run directory's % is literal in the --output pattern, Slurm's own patterns are kept") {

@@ -1,5 +1,6 @@
-# A real single-node Slurm for tests (Debian's slurm-wlm + munge on localhost), never a mock.
-# Source this file, then:  slurm_start DIR  ...  slurm_stop
+# A real Slurm for tests (Debian's slurm-wlm + munge on localhost), never a mock.
+# Source this file, then:  slurm_start DIR  ...  slurm_stop      (one node: this host)
+#                      or:  slurm_start_two DIR  ...  slurm_stop  (two nodes, n1 and n2, on this host)
 # Everything (munge key and socket, state, spool, logs, pids) lives under DIR; SLURM_CONF is
 # exported for the client commands (sbatch, squeue, scontrol, scancel). No systemd, no cgroups:
 # proctrack/linuxproc and task/none, as platform-notes.md verified. Accounting is disabled, so
@@ -36,12 +37,60 @@ slurm_start() {
   return 1
 }
 
+# slurm_free_port P: the first port from P on with P, P+1 and P+2 all free on this host, so a
+# 2-node cluster started beside another test's cluster never takes its ports.
+slurm_free_port() {
+  local p=$1 used
+  # Every local TCP port in use (hex in /proc/net/tcp*; no iproute2 needed).
+  used=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk 'NR > 1 && $2 ~ /:/ {split($2, a, ":"); print a[2]}' |
+         sort -u | while read -r h; do echo $((16#$h)); done)
+  while grep -qxE "$p|$((p + 1))|$((p + 2))" <<<"$used"; do p=$((p + 3)); done
+  echo "$p"
+}
+
+# slurm_start_two DIR: two slurmd daemons on this host form a 2-node cluster, n1 and n2 (1 CPU
+# each, ports of their own, spool/pid/log per node), platform-notes.md "A 2-node Slurm cluster
+# on one machine". Partitions as in the 1-node cluster (debug, low, urgent), over both nodes.
+# MpiDefault=none: a job runs its ranks with Open MPI's mpirun, whose daemons start through srun.
+slurm_start_two() {
+  SLURM_DIR=$1
+  mkdir -p "$SLURM_DIR"/{state,log,run}
+  head -c 1024 /dev/urandom > "$SLURM_DIR/munge.key"
+  chmod 400 "$SLURM_DIR/munge.key"
+  munged --key-file="$SLURM_DIR/munge.key" --socket="$SLURM_DIR/munge.sock" \
+    --pid-file="$SLURM_DIR/run/munged.pid" --log-file="$SLURM_DIR/log/munged.log" \
+    --seed-file="$SLURM_DIR/munge.seed" --force
+  local host mem port tmpl n
+  host=$(hostname -s)
+  mem=$(( $(awk '/MemTotal/{print $2}' /proc/meminfo) / 1024 - 2048 ))
+  port=$(slurm_free_port $(( 20000 + $(cksum <<<"$SLURM_DIR" | cut -d' ' -f1) % 20000 )))
+  tmpl="$(dirname "${BASH_SOURCE[0]}")/../../slurm/test-cluster/slurm-2node.conf.in"
+  sed -e "s|@DIR@|$SLURM_DIR|g" -e "s|@HOST@|$host|g" -e "s|@PORT@|$port|g" -e "s|@PORT1@|$((port + 1))|g" \
+      -e "s|@PORT2@|$((port + 2))|g" -e "s|@MEM@|$mem|g" "$tmpl" > "$SLURM_DIR/slurm.conf"
+  export SLURM_CONF="$SLURM_DIR/slurm.conf"
+  slurmctld -f "$SLURM_CONF"
+  for n in n1 n2; do
+    mkdir -p "$SLURM_DIR/spool$n"
+    slurmd -f "$SLURM_CONF" -N "$n"
+  done
+  local i
+  for i in $(seq 60); do
+    if [ "$(sinfo -h -N -o '%N %T' 2>/dev/null | sort -u | grep -c ' idle$')" -eq 2 ]; then return 0; fi
+    sleep 0.5
+  done
+  echo "slurm_start_two: n1 and n2 did not both become idle; logs in $SLURM_DIR/log" >&2
+  sinfo -N >&2 || true
+  tail -n 20 "$SLURM_DIR/log/slurmctld.log" "$SLURM_DIR"/log/slurmd.*.log >&2 || true
+  return 1
+}
+
 slurm_stop() {
   [ -n "${SLURM_DIR:-}" ] || return 0
   local f
   scancel --full --quiet $(squeue -h -o %i 2>/dev/null) 2>/dev/null || true
-  for f in slurmd slurmctld munged; do
-    [ -f "$SLURM_DIR/run/$f.pid" ] && kill "$(cat "$SLURM_DIR/run/$f.pid")" 2>/dev/null || true
+  # slurmd.pid (one node) or slurmd.n1.pid and slurmd.n2.pid (two), then the controller and munge.
+  for f in "$SLURM_DIR"/run/slurmd*.pid "$SLURM_DIR/run/slurmctld.pid" "$SLURM_DIR/run/munged.pid"; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
   done
   for f in $(seq 20); do
     pgrep -f "$SLURM_DIR" >/dev/null || break
