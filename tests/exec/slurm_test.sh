@@ -6,12 +6,7 @@
 # hostile sweep values staying literal. Fails (never skips) when Slurm is not installed.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
-command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v sbatch >/dev/null ||
-  fail "slurm-wlm and munge are not installed (install.sh installs them): in the suite a missing component is a failure"
-# A short path: the munge socket lives here and UNIX socket paths are limited to 108 bytes.
-CLUSTER=$(mktemp -d /tmp/sg-slurm.XXXXXX)
-trap 'slurm_stop; rm -rf "$WORK" "$CLUSTER"' EXIT
-slurm_start "$CLUSTER" || fail "slurmctld/slurmd did not start (logs above): the Slurm tests cannot run"
+slurm_test_cluster
 
 cat > "$WORK/profile.toml" <<TOML
 [slurm]

@@ -5,11 +5,7 @@
 # to run the new configuration. Fails, never skips, when Slurm is missing.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
-command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v sbatch >/dev/null ||
-  fail "slurm-wlm and munge are not installed (install.sh installs them)"
-CLUSTER=$(mktemp -d /tmp/sg-slurm.XXXXXX)
-trap 'slurm_stop; rm -rf "$WORK" "$CLUSTER"' EXIT
-slurm_start "$CLUSTER" || fail "slurmctld/slurmd did not start (logs above)"
+slurm_test_cluster
 cat > profile.toml <<TOML
 [slurm]
 partition = "debug"

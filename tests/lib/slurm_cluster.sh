@@ -6,6 +6,18 @@
 # proctrack/linuxproc and task/none, as platform-notes.md verified. Accounting is disabled, so
 # sacct is unavailable, as on clusters without slurmdbd.
 
+# slurm_test_cluster: the opening of a test that needs a 1-node Slurm. Fails (never skips) when
+# slurm-wlm or munge is missing, starts the cluster in a fresh directory CLUSTER under /tmp
+# (short: the munge socket's path is limited to 108 bytes), and on exit stops it and removes
+# CLUSTER and the test's WORK. Needs testlib.sh's `fail`.
+slurm_test_cluster() {
+  command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v sbatch >/dev/null ||
+    fail "slurm-wlm and munge are not installed (install.sh installs them): in the suite a missing component is a failure"
+  CLUSTER=$(mktemp -d /tmp/sg-slurm.XXXXXX)
+  trap 'slurm_stop; rm -rf "$WORK" "$CLUSTER"' EXIT
+  slurm_start "$CLUSTER" || fail "slurmctld/slurmd did not start (logs above): the Slurm tests cannot run"
+}
+
 slurm_start() {
   SLURM_DIR=$1
   mkdir -p "$SLURM_DIR"/{state,spool,log,run}
