@@ -173,13 +173,19 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   int64_t kept = 0, built = 0;
   std::string failure;
   bool stopped = false;
-  try {
-    for (int64_t k = rank; k < nshards; k += size) {
-      // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
-      if (stop_requested()) {
-        stopped = true;
-        break;
-      }
+  // Rounds of one shard per rank, each opened by a vote every rank takes part in (some with no
+  // shard in the last round): a signal that reached one rank, or a rank's failure, stops all
+  // after the round in hand, instead of the others building the rest of theirs first.
+  const int64_t rounds = (nshards + size - 1) / size;
+  for (int64_t round = 0; round < rounds; ++round) {
+    // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
+    if (mpi::allreduce_or(stop_requested() || !failure.empty())) {
+      stopped = true;  // (a failure on any rank is reported first, below)
+      break;
+    }
+    const int64_t k = round * size + rank;
+    if (k >= nshards) continue;
+    try {
       const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
       const std::string fp = shard_fingerprint(src, opt, first, last);
       if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
@@ -190,9 +196,9 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
       }
       build_shard(src, opt, k, first, last, fp, progress.get());
       ++built;
+    } catch (const std::exception& e) {
+      failure = e.what();
     }
-  } catch (const std::exception& e) {
-    failure = e.what();
   }
   if (progress) progress->finish();
   // Every rank learns whether any failed, so none waits forever at the next collective.

@@ -128,6 +128,40 @@ expect_exit 0 "$SHADEGAN" synth --out stopsyn --count 300 --size 64 --images png
 [ "$(ls stopsyn/images | wc -l)" -eq 300 ] || fail "the rerun did not export every image"
 [ "$(stat -c %Y.%N stopsyn/images/000000.png)" = "$stamp" ] || fail "the rerun rewrote a kept image"
 
+# On 2 ranks a signal that reaches one rank only (a kill aimed at one process, a node-local
+# preemption) stops both within one image: the ranks agree on a stop every round. Before that,
+# the unsignalled rank 0 exported all of its 300 images before learning of the stop.
+mpirun -np 2 --bind-to none "$SHADEGAN" synth --out onesig --count 600 --size 64 --images png >onesig.log 2>&1 &
+pid=$!
+wait_for_file onesig/images/000001.png
+rank1=""
+for p in $(pgrep -f "synth --out onesig"); do
+  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=$p
+done
+[ -n "$rank1" ] || fail "cannot find rank 1 of the 2-rank synth"
+kill -USR1 "$rank1"
+set +e; wait $pid; code=$?; set -e
+[ "$code" -eq 75 ] || fail "2-rank synth exited $code after SIGUSR1 to rank 1, expected 75: $(tail -5 onesig.log)"
+even=$(ls onesig/images | grep -c '[02468]\.png$' || true)
+[ "$even" -lt 300 ] || fail "rank 0 (never signalled) exported all its $even images before stopping"
+# The same for sharding: 250 shards of 4 on 2 ranks, USR1 to rank 1 only once a shard exists;
+# rank 0 must not go on to build all 125 of its own.
+expect_exit 0 "$SHADEGAN" synth --out syn1000 --count 1000 --size 32
+mpirun -np 2 --bind-to none "$SHADEGAN" shard --synth syn1000 --out onesigsh --shard-size 4 >onesigsh.log 2>&1 &
+pid=$!
+wait_for_file onesigsh/shard-00001.h5
+rank1=""
+for p in $(pgrep -f "shard --synth syn1000"); do
+  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && rank1=$p
+done
+[ -n "$rank1" ] || fail "cannot find rank 1 of the 2-rank shard"
+kill -USR1 "$rank1"
+set +e; wait $pid; code=$?; set -e
+[ "$code" -eq 75 ] || fail "2-rank shard exited $code after SIGUSR1 to rank 1, expected 75: $(tail -5 onesigsh.log)"
+even=$(ls onesigsh | grep -c '[02468]\.h5$' || true)
+[ "$even" -lt 125 ] || fail "rank 0 (never signalled) built all its $even shards before stopping"
+[ ! -e onesigsh/manifest.json ] || fail "a stopped shard stage wrote its manifest"
+
 # Bad input: clear errors naming what is wrong.
 mkdir empty
 expect_exit 2 "$SHADEGAN" shard --source 'empty/*.jpg' --recipe celeba --out x
