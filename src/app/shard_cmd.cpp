@@ -28,7 +28,7 @@ std::vector<sg::graph::ParamSpec> shard_params() {
       {"synth", ParamType::path, "", "directory written by `shadegan synth` (instead of source)"},
       {"recipe", ParamType::string, "", "dataset recipe name (datasets/<name>.toml) or .toml path; for source"},
       {"shard_size", ParamType::integer, 256, "items per shard file"},
-      {"deflate", ParamType::integer, 1, "zlib level 0..9 for image chunks"},
+      {"deflate", ParamType::integer, 0, "zlib level 0..9 for image chunks (0: uncompressed)"},
       {"verify", ParamType::boolean, false, "rehash kept shards instead of trusting marker and size"},
   };
 }
@@ -94,13 +94,13 @@ const bool registered = sg::app::register_command(
        sub.add_option("-o,--out", *out, "Output directory (shards, manifest.json)")->required();
        auto source = std::make_shared<std::string>(), synth = std::make_shared<std::string>(),
             recipe = std::make_shared<std::string>();
-       auto shard_size = std::make_shared<int64_t>(256), deflate = std::make_shared<int64_t>(1);
+       auto shard_size = std::make_shared<int64_t>(256), deflate = std::make_shared<int64_t>(0);
        auto verify = std::make_shared<bool>(false);
        sub.add_option("--source", *source, "Image glob (quote it) or directory");
        sub.add_option("--recipe", *recipe, "Dataset recipe: name (celeba, cats, bfm, synth) or .toml path");
        sub.add_option("--synth", *synth, "Directory written by `shadegan synth`");
        sub.add_option("--shard-size", *shard_size, "Items per shard file")->capture_default_str();
-       sub.add_option("--deflate", *deflate, "zlib level 0..9 for image chunks")->capture_default_str();
+       sub.add_option("--deflate", *deflate, "zlib level 0..9 for image chunks (0: uncompressed)")->capture_default_str();
        sub.add_flag("--verify", *verify, "Rehash kept shards instead of trusting marker and size");
        return [=] {
          json p = *j;

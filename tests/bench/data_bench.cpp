@@ -1,8 +1,11 @@
 // Benchmark of sharding and the loader (not part of the test suite; run tests/bench/data_bench.sh).
 //   data_bench gen DIR N SIZE          N procedural SIZE-px JPEGs (quality 90)
 //   data_bench decode DIR              read + decode every *.jpg once, one process: img/s
-//   data_bench shard DIR OUT           (under mpirun) run_sharding with a SIZE-crop recipe: img/s
+//   data_bench shard DIR OUT SIZE [DEFLATE]  (under mpirun) run_sharding with a SIZE-crop recipe
+//                                      at zlib level DEFLATE (default: ShardOptions'): img/s
 //   data_bench loader DIR SHARDS B S N loader batches/s vs decoding B JPEGs + resize every step
+//   data_bench profile DIR SIZE OUT    ms per image of each sharding step (read + decode + recipe,
+//                                      HDF5 write at deflate 1 and 0, hashing the shard file)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,8 +13,11 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "data/codec.h"
+#include "data/hdf5.h"
+#include "data/shard_source.h"
 #include "data/loader.h"
 #include "data/rng.h"
 #include "data/sharder.h"
@@ -81,11 +87,48 @@ int main(int argc, char** argv) {
     ShardOptions opt;
     opt.out_dir = argv[3];
     opt.shard_size = 100;
+    if (argc > 5) opt.deflate = std::stoi(argv[5]);
     sg::mpi::barrier();
     const auto t0 = Clock::now();
     const auto m = run_sharding(src, opt);
     sg::mpi::barrier();
     if (sg::mpi::rank() == 0) std::printf("%.1f\n", m["count"].get<double>() / secs(t0));
+    return 0;
+  }
+  if (mode == "profile") {
+    Recipe r;
+    r.name = "bench";
+    r.pattern = "*.jpg";
+    r.flip = "before_resize";
+    r.steps = {{"center_crop", std::stoi(argv[3]), ""}};
+    const ShardSource src = files_source(argv[2], r);
+    const std::string out = argv[4];
+    const int64_t n = std::min<int64_t>(src.count(), 500), S = src.store_size();
+    std::vector<Item> items;
+    auto t0 = Clock::now();
+    for (int64_t i = 0; i < n; ++i) items.push_back(produce_item(src, i));
+    const double produce = secs(t0);
+    t0 = Clock::now();
+    for (int64_t i = 0; i < n; ++i) (void)src.item_identity(i);
+    const double identity = secs(t0);
+    std::printf("read + decode + recipe  %7.3f ms/img\n", 1e3 * produce / n);
+    std::printf("item identity (stat)    %7.3f ms/img\n", 1e3 * identity / n);
+    for (int deflate : {1, 0}) {
+      t0 = Clock::now();
+      {
+        h5::File f = h5::File::create(out);
+        auto images = f.create_dataset("images", h5::Type::u8, {n, S, S, 3}, deflate);
+        for (int64_t j = 0; j < n; ++j) images.write_rows(j, 1, items[static_cast<size_t>(j)].rgb.rgb.data());
+        f.close();
+      }
+      const double write = secs(t0);
+      t0 = Clock::now();
+      const std::string h = sg::hash_file(out);
+      const double hash = secs(t0);
+      std::printf("HDF5 write, deflate %d   %7.3f ms/img  (%.0f kB/img)\n", deflate, 1e3 * write / n,
+                  fs::file_size(out) / 1e3 / n);
+      std::printf("hash shard, deflate %d   %7.3f ms/img\n", deflate, 1e3 * hash / n + 0 * h.size());
+    }
     return 0;
   }
   if (mode == "loader") {
