@@ -1,7 +1,9 @@
 #include "data/sharder.h"
 
 #include <filesystem>
+#include <future>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -95,12 +97,28 @@ bool shard_is_done(const std::string& dir, int64_t k, const std::string& fingerp
   return true;
 }
 
-json build_shard(const ShardSource& src, const ShardOptions& opt, int64_t k, int64_t first, int64_t last,
-                 const std::string& fingerprint, Progress* progress) {
+// A shard's decoded items, between producing them and storing them.
+struct ShardItems {
+  int64_t k = 0, first = 0, last = 0;
+  std::string fingerprint;
   std::vector<Item> kept;
   std::vector<int64_t> index;
   json skipped = json::array();
   std::map<std::string, int64_t> conversions;
+};
+
+// Reads and decodes items [first, last) (the main thread: it logs skips and advances progress).
+ShardItems produce_shard(const ShardSource& src, int64_t k, int64_t first, int64_t last,
+                         const std::string& fingerprint, Progress* progress) {
+  ShardItems s;
+  s.k = k;
+  s.first = first;
+  s.last = last;
+  s.fingerprint = fingerprint;
+  auto& kept = s.kept;
+  auto& index = s.index;
+  auto& skipped = s.skipped;
+  auto& conversions = s.conversions;
   for (int64_t i = first; i < last; ++i) {
     Item it = produce_item(src, i);
     // File names are bytes; the marker, the manifest and the event log are JSON, which must be
@@ -122,25 +140,61 @@ json build_shard(const ShardSource& src, const ShardOptions& opt, int64_t k, int
     }
     if (progress) progress->advance();
   }
-  const std::string name = shard_file_name(k);
+  return s;
+}
+
+// Writes, renames and marks a produced shard. Runs on the writer thread (see run_sharding): it
+// makes no MPI call and does not log, and no other thread calls HDF5 meanwhile.
+void store_shard(const ShardSource& src, const ShardOptions& opt, const ShardItems& s) {
+  const std::string name = shard_file_name(s.k);
   const std::string path = (fs::path(opt.out_dir) / name).string();
   const std::string tmp = temp_path_for(path);
   try {
-    write_shard(tmp, src, opt, kept, index, k, fingerprint);
+    write_shard(tmp, src, opt, s.kept, s.index, s.k, s.fingerprint);
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
     throw;
   }
   commit_file(tmp, path);
-  json marker = {{"fingerprint", fingerprint}, {"file", name}, {"shard", k}, {"first_item", first},
-                 {"end_item", last}, {"count", static_cast<int64_t>(index.size())},
+  json marker = {{"fingerprint", s.fingerprint}, {"file", name}, {"shard", s.k}, {"first_item", s.first},
+                 {"end_item", s.last}, {"count", static_cast<int64_t>(s.index.size())},
                  {"bytes", static_cast<int64_t>(fs::file_size(path))}, {"xxh3", hash_file(path)},
-                 {"skipped", skipped}, {"conversions", conversions}};
-  write_json_atomic(part_path(opt.out_dir, k), marker);
-  log::event("shard_written", {{"shard", k}, {"count", marker["count"]}, {"skipped", skipped.size()}});
-  return marker;
+                 {"skipped", s.skipped}, {"conversions", s.conversions}};
+  write_json_atomic(part_path(opt.out_dir, s.k), marker);
 }
+
+// At most one shard being stored while the next one decodes: storing (HDF5 write + XXH3 of the
+// file) is a third of a rank's time with pixels uncompressed, and a second core hides it.
+class ShardWriter {
+ public:
+  ShardWriter(const ShardSource& src, const ShardOptions& opt) : src_(src), opt_(opt) {}
+  ~ShardWriter() {
+    if (pending_.valid()) pending_.wait();
+  }
+  // Waits for the shard in hand (rethrowing its failure), then starts storing `s`.
+  void store(ShardItems s) {
+    finish();
+    auto items = std::make_shared<ShardItems>(std::move(s));
+    pending_k_ = items->k;
+    pending_count_ = static_cast<int64_t>(items->index.size());
+    pending_skipped_ = items->skipped.size();
+    pending_ = std::async(std::launch::async, [this, items] { store_shard(src_, opt_, *items); });
+  }
+  // Waits for the shard in hand, if any; rethrows its failure.
+  void finish() {
+    if (!pending_.valid()) return;
+    pending_.get();
+    log::event("shard_written", {{"shard", pending_k_}, {"count", pending_count_}, {"skipped", pending_skipped_}});
+  }
+
+ private:
+  const ShardSource& src_;
+  const ShardOptions& opt_;
+  std::future<void> pending_;
+  int64_t pending_k_ = 0, pending_count_ = 0;
+  size_t pending_skipped_ = 0;
+};
 
 }  // namespace
 
@@ -177,6 +231,7 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   // shard in the last round): a signal that reached one rank, or a rank's failure, stops all
   // after the round in hand, instead of the others building the rest of theirs first.
   const int64_t rounds = (nshards + size - 1) / size;
+  ShardWriter writer(src, opt);
   for (int64_t round = 0; round < rounds; ++round) {
     // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
     if (mpi::allreduce_or(stop_requested() || !failure.empty())) {
@@ -194,11 +249,18 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
         log::debug("shard {} is done (fingerprint {}), kept", k, fp.substr(0, 12));
         continue;
       }
-      build_shard(src, opt, k, first, last, fp, progress.get());
+      ShardItems items = produce_shard(src, k, first, last, fp, progress.get());
+      writer.store(std::move(items));  // a failure storing the previous shard surfaces here
       ++built;
     } catch (const std::exception& e) {
       failure = e.what();
     }
+  }
+  // The last shard (or the one in hand when a stop came) is finished before anyone votes again.
+  try {
+    writer.finish();
+  } catch (const std::exception& e) {
+    if (failure.empty()) failure = e.what();
   }
   if (progress) progress->finish();
   // Every rank learns whether any failed, so none waits forever at the next collective.
