@@ -35,8 +35,23 @@ for f in one/*.h5; do cmp -s "$f" "two/$(basename "$f")" || fail "$(basename "$f
 expect_exit 0 h5dump -H -p one/shard-00000.h5
 for d in images index albedo mask depth normal pose light; do expect_out "DATASET \"$d\""; done
 expect_out 'H5T_STD_U8LE'
-expect_out "DEFLATE"
+expect_no_out "DEFLATE|SHUFFLE"  # pixels uncompressed by default
 expect_out "CHUNKED \\( 1, 32, 32, 3 \\)"
+# --deflate 1 deflates every per-sample dataset (with shuffle), and holds the same values.
+expect_exit 0 mpirun -np 1 "$SHADEGAN" shard --synth syn --out z --shard-size 7 --deflate 1
+expect_exit 0 h5dump -H -p z/shard-00000.h5
+expect_out "DEFLATE \\{ LEVEL 1 \\}"
+expect_out "SHUFFLE"
+$PY - <<'PY' || fail "deflated shards differ from uncompressed ones"
+import h5py, json, numpy as np
+a, b = json.load(open("one/manifest.json")), json.load(open("z/manifest.json"))
+assert a["deflate"] == 0 and b["deflate"] == 1 and a["content_hash"] != b["content_hash"]
+for s in a["shards"]:
+    with h5py.File("one/" + s["file"], "r") as f, h5py.File("z/" + s["file"], "r") as g:
+        assert g["images"].compression == "gzip" and f["images"].compression is None
+        for d in ("images", "index", "albedo", "mask", "depth", "normal", "pose", "light"):
+            assert np.array_equal(f[d][...], g[d][...]), d
+PY
 $PY - <<'PY' || fail "h5py read-back failed"
 import h5py, json, numpy as np
 m = json.load(open("one/manifest.json"))
