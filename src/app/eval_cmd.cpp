@@ -17,6 +17,7 @@
 
 #include "app/kind_command.h"
 #include "config/curriculum.h"
+#include "core/build_info.h"
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
@@ -148,7 +149,9 @@ void check_eval_params(const json& p) {
   positive("psi", true);
   positive("shape_lr", false);
   sg::metrics::inception_input_from_name(p.at("input").get<std::string>());
-  sg::train::weights_choice_from_name(p.at("weights").get<std::string>());
+  const std::string weights = p.at("weights").get<std::string>();
+  if (weights != "ema" && weights != "ema2" && weights != "raw" && weights != "untrained")
+    throw sg::ConfigError(sg::unknown_name_message("weights", weights, {"ema", "ema2", "raw", "untrained"}));
 }
 
 void run_eval(const json& p, const std::map<std::string, std::string>& inputs, const std::string& out_dir,
@@ -183,9 +186,7 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   // weights: the baseline row of a comparison (jobs/shape_compare.toml), measured by the same
   // protocol, on the same images, with the same render settings as the trained rows.
   const std::string weights = p.at("weights").get<std::string>();
-  const bool untrained_row = weights == "untrained";
-  if (!untrained_row && weights != "ema" && weights != "ema2" && weights != "raw")
-    throw sg::ConfigError(sg::unknown_name_message("weights", weights, {"ema", "ema2", "raw", "untrained"}));
+  const bool untrained_row = weights == "untrained";  // (check_eval_params checked the name)
   sg::train::LoadedGenerator loaded = sg::train::load_generator(
       checkpoint, curriculum, sg::train::weights_choice_from_name(untrained_row ? "ema" : weights));
   int64_t untrained_seed = p.at("untrained_seed").get<int64_t>();
@@ -256,7 +257,8 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   if (r.settings.contains("learning"))
     r.settings["learning"]["untrained"] = {{"curriculum", loaded.curriculum.name}, {"seed", untrained_seed},
                                            {"built", "torch::manual_seed(seed), then train::build_models, as training starts"}};
-  json doc = {{"metrics", r.metrics},
+  json doc = {{"program", sg::program_json()},
+              {"metrics", r.metrics},
               {"skipped", r.skipped},
               {"settings", r.settings},
               {"reference_points", r.reference_points},
