@@ -243,15 +243,17 @@ TEST_CASE("a truncated newest checkpoint falls back to the previous one, and res
   const auto back = train::find_latest_checkpoint(dir.string());
   REQUIRE(back);
   CHECK(back->step == 3);
-  // A stray temporary directory of an interrupted write is ignored.
-  fs::create_directories(dir / "ckpt" / ".tmp-step-0000009-1");
+  // A stray temporary directory of an interrupted write is ignored, and collected once its
+  // writer is gone: pid 999999999 is no process (Linux's pid_max is at most 2^22), while a live
+  // writer's temporary (pid 1, say) would be left alone (core/orphan_temps.h).
+  fs::create_directories(dir / "ckpt" / ".tmp-step-0000009-999999999");
   CHECK(train::find_latest_checkpoint(dir.string())->step == 3);
   // Resuming continues from step 3 and rewrites step 6 whole.
   REQUIRE(train::run_training(o) == 0);
   const auto again = train::find_latest_checkpoint(dir.string());
   CHECK(again->step == 6);
   CHECK(train::checkpoint_problem(again->dir, true).empty());
-  CHECK(!fs::exists(dir / "ckpt" / ".tmp-step-0000009-1"));
+  CHECK(!fs::exists(dir / "ckpt" / ".tmp-step-0000009-999999999"));
 }
 
 // ---- all-reduce: 2 ranks x batch b against 1 rank x batch 2b ----
