@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/command.h"
+#include "core/build_info.h"
 #include "core/cpu_allocation.h"
 #include "metrics/fid_inception.h"
 #include "mpi/mpi.h"
@@ -72,6 +73,7 @@ int run_info(bool json) {
   sg::mpi::init();
   nlohmann::json j;
   j["version"] = SG_VERSION;
+  j["commit"] = sg::source_commit();
   j["libtorch"] = TORCH_VERSION;
   j["blas_mapped"] = mapped_blas();
   bool openblas = false;
@@ -107,6 +109,7 @@ int run_info(bool json) {
     return 0;
   }
   std::printf("shadegan          %s\n", SG_VERSION);
+  std::printf("source commit     %s\n", sg::source_commit());
   std::printf("LibTorch          %s\n", TORCH_VERSION);
   std::printf("BLAS mapped       %s\n", j["blas_mapped"].empty() ? "(none)" : "");
   for (const auto& p : j["blas_mapped"]) std::printf("                  %s\n", p.get<std::string>().c_str());

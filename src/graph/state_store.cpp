@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/build_info.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -60,6 +61,7 @@ nlohmann::json marker_to_json(const Marker& m) {
   j["duration_s"] = m.duration_s;
   j["host"] = m.host;
   j["pid"] = m.pid;
+  j["program"] = program_json();  // which code made these outputs
   j["ranks"] = m.ranks;
   j["job_id"] = m.job_id;
   return j;

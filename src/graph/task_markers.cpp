@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/build_info.h"
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
@@ -47,6 +48,7 @@ void write_task_marker(const std::string& run_dir, const std::string& stage, con
   j["duration_s"] = m.duration_s;
   j["host"] = m.host;
   j["job_id"] = m.job_id;
+  j["program"] = program_json();
   write_json_atomic(task_marker_path(run_dir, stage, m.task), j);
 }
 

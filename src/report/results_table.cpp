@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/build_info.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/text.h"
@@ -29,6 +30,9 @@ const std::vector<std::string> kKnownOrder = {
     "normal_angle_depth_deg_std", "learning_score", "learning_score_features",
     "learning_score_silhouette", "kid_random_features", "kid_random_features_std",
     "silhouette_kid", "silhouette_kid_std", "silhouette_iou"};
+
+// The column (and row-key part) holding each run's evaluation settings (run_results.h).
+const char* const kEvalSettings = "eval settings";
 
 // The reference points in the order a reader meets them, with the words the table uses.
 const std::vector<std::pair<std::string, std::string>> kReferencePoints = {
@@ -130,6 +134,33 @@ std::vector<std::vector<std::string>> reference_rows(const std::vector<Reference
   return rows;
 }
 
+// "shadegan 0.1.0 (commit 0123456789ab)" for a {"version", "commit"} object.
+std::string program_text(const nlohmann::json& p) {
+  return fmt::format("shadegan {} (commit {})", p.value("version", "?"), p.value("commit", "?"));
+}
+
+// Which code made the table and which evaluated its runs (each distinct program with its count),
+// so numbers side by side say whether the same code produced them.
+std::string programs_line(const Table& t) {
+  std::vector<std::pair<std::string, int>> seen;
+  int unknown = 0;
+  for (const auto& r : t.runs) {
+    if (!r.program.is_object()) {
+      ++unknown;
+      continue;
+    }
+    const std::string p = program_text(r.program);
+    auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == p; });
+    if (it == seen.end()) seen.push_back({p, 1});
+    else ++it->second;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [p, n] : seen) parts.push_back(fmt::format("{} ({} run{})", p, n, n == 1 ? "" : "s"));
+  if (unknown) parts.push_back(fmt::format("not recorded ({} run{})", unknown, unknown == 1 ? "" : "s"));
+  return fmt::format("Table by {}; runs evaluated by {}.", program_text(program_json()),
+                     parts.empty() ? std::string("none") : join(parts, ", "));
+}
+
 }  // namespace
 
 std::vector<ReferenceGroup> reference_groups(const Table& t) {
@@ -155,6 +186,9 @@ Table build_table(std::vector<RunResults> runs, const std::string& name, const s
     for (const auto& [k, v] : r.point.items()) (is_seed_key(k) ? seeds : params).insert(k);
     for (const auto& [k, v] : r.metrics) metrics.insert(k);
   }
+  // The evaluation settings are a column of their own, and part of each row's key below.
+  if (std::any_of(t.runs.begin(), t.runs.end(), [](const RunResults& r) { return !r.eval_settings.empty(); }))
+    params.insert(kEvalSettings);
   t.params.assign(params.begin(), params.end());
   t.seed_keys.assign(seeds.begin(), seeds.end());
   for (const auto& k : kKnownOrder)
@@ -168,6 +202,8 @@ Table build_table(std::vector<RunResults> runs, const std::string& name, const s
       if (!is_seed_key(k)) key[k] = v;
     // A run that belongs to no sweep is its own row, even when several have empty points.
     const bool swept = !t.runs[i].point.empty();
+    // Runs evaluated with different settings are different rows: their numbers do not average.
+    if (!t.runs[i].eval_settings.empty()) key[kEvalSettings] = t.runs[i].eval_settings;
     auto it = std::find_if(t.rows.begin(), t.rows.end(), [&](const TableRow& row) {
       return swept && !t.runs[row.runs.front()].point.empty() && row.point == key;
     });
@@ -267,7 +303,7 @@ std::string table_markdown(const Table& t) {
   if (!t.seed_keys.empty())
     out += fmt::format("; mean ± sample std over repeated {}", join(t.seed_keys, ", "));
   if (!t.sort_by.empty()) out += fmt::format("; sorted by {}", t.sort_by);
-  out += ".\n\n";
+  out += ".\n" + programs_line(t) + "\n\n";
   std::vector<std::string> header = t.params;
   header.push_back("runs");
   header.insert(header.end(), t.metrics.begin(), t.metrics.end());
@@ -301,6 +337,7 @@ std::string table_markdown(const Table& t) {
 nlohmann::json table_json(const Table& t) {
   nlohmann::json j;
   j["name"] = t.name;
+  j["program"] = program_json();
   j["sort_by"] = t.sort_by;
   j["params"] = t.params;
   j["seed_keys"] = t.seed_keys;
@@ -329,6 +366,7 @@ nlohmann::json table_json(const Table& t) {
     x["metrics"] = r.metrics;
     x["skipped"] = r.skipped;
     x["reference_points"] = r.reference_points;
+    x["program"] = r.program;
     j["runs"].push_back(x);
   }
   return j;
@@ -341,7 +379,7 @@ std::string table_html(const Table& t) {
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td.l,th.l{text-align:left}"
       "tr.bad{background:#fff3f0}img{image-rendering:pixelated;max-width:45%;margin:4px;"
       "border:1px solid #ddd}</style></head><body>\n";
-  out += "<h1>Results: " + html_escape(t.name) + "</h1>\n<table>\n<tr>";
+  out += "<h1>Results: " + html_escape(t.name) + "</h1>\n<p>" + html_escape(programs_line(t)) + "</p>\n<table>\n<tr>";
   for (const auto& p : t.params) out += "<th class=\"l\">" + html_escape(p) + "</th>";
   out += "<th class=\"l\">runs</th>";
   for (const auto& m : t.metrics) out += "<th>" + html_escape(m) + "</th>";

@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "core/json_file.h"
 #include "core/text.h"
 
@@ -71,6 +73,31 @@ std::string find_png(const std::string& dir, const std::vector<std::string>& wor
 
 }  // namespace
 
+std::string eval_settings_text(const nlohmann::json& settings) {
+  auto num = [](const nlohmann::json& o, const char* k) -> std::string {
+    return o.contains(k) && o[k].is_number() ? o[k].dump() : "?";
+  };
+  std::vector<std::string> parts;
+  const bool inception = settings.contains("num_images") && settings.contains("params") &&
+                         settings["params"].is_object() && settings["params"].contains("input");
+  if (inception) {
+    const nlohmann::json& p = settings["params"];
+    parts.push_back(fmt::format("fid/kid/is: {} fakes, {} reals, {} px, {}", num(settings, "num_images"),
+                                num(settings, "real_images"), num(p, "img_size"),
+                                p["input"].is_string() ? p["input"].get<std::string>() : p["input"].dump()));
+  }
+  if (settings.contains("shape") && settings["shape"].is_object()) {
+    const nlohmann::json& sh = settings["shape"];
+    parts.push_back(fmt::format("shape: {} images, {} steps, {} px", num(sh, "images"), num(sh, "steps"),
+                                num(sh, "img_size")));
+  }
+  if (settings.contains("learning") && settings["learning"].is_object()) {
+    const nlohmann::json& l = settings["learning"];
+    parts.push_back(fmt::format("learning: {} images, {} px", num(l, "images"), num(l, "img_size")));
+  }
+  return join(parts, "; ");
+}
+
 RunResults read_run_results(const std::string& dir, const std::string& metrics_file) {
   RunResults r;
   r.dir = fs::absolute(dir).lexically_normal().string();
@@ -109,6 +136,8 @@ RunResults read_run_results(const std::string& dir, const std::string& metrics_f
     if (j.contains("skipped") && j["skipped"].is_object())
       for (const auto& [k, v] : j["skipped"].items())
         r.skipped[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    if (j.contains("settings") && j["settings"].is_object()) r.eval_settings = eval_settings_text(j["settings"]);
+    if (j.contains("program") && j["program"].is_object()) r.program = j["program"];
     // Only numbers: the table prints them beside the learning measure's columns.
     if (j.contains("reference_points") && j["reference_points"].is_object())
       for (const auto& [point, values] : j["reference_points"].items()) {

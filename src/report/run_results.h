@@ -31,7 +31,17 @@ struct RunResults {
   // number}, "real_vs_real": {...}}; empty when the run has none.
   nlohmann::json reference_points = nlohmann::json::object();
   std::string sample_image, loss_image;         // absolute paths of PNGs, or ""
+  // What the metrics' values depend on besides the generator (eval_settings_text): runs whose
+  // settings differ are never averaged into one row, and every row shows its settings.
+  std::string eval_settings;
+  // The program that evaluated the run (metrics.json "program": version and commit), or null.
+  nlohmann::json program;
 };
+
+// "fid/kid/is: 256 fakes, 256 reals, 32 px, torch-fidelity; shape: 16 images, 100 steps,
+// 16 px; learning: 128 images, 32 px" from metrics.json's "settings" (eval_cmd.cpp), naming
+// only the parts the file has; "" for none.
+std::string eval_settings_text(const nlohmann::json& settings);
 
 // Run directories named by `patterns` (directories or globs with * ? [..]; relative ones against
 // `base_dir`), sorted and de-duplicated. A pattern that matches nothing is kept as a literal

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/build_info.h"
 #include "core/atomic_file.h"
 #include "core/orphan_temps.h"
 #include "core/error.h"
@@ -137,6 +138,7 @@ std::string save_checkpoint(TrainState& st, const std::string& train_dir, const 
                            {"fingerprint", x.fingerprint},
                            {"time", log::now_iso8601()},
                            {"ranks", world},
+                           {"program", program_json()},
                            {"files", describe_files(tmp)}};
     if (x.curriculum) meta["curriculum"] = x.curriculum->source_json();
     write_file_atomic(path("meta.json"), meta.dump(2) + "\n");

@@ -19,7 +19,7 @@ run = 'mkdir -p eval && echo "{\"metrics\": {\"fid\": 1.5}, \"settings\": {}, \"
 outputs = ["eval/metrics.json"]
 TOML
 expect_exit 0 "$SHADEGAN" run p.toml --run-dir prov
-expect_exit 0 "$SHADEGAN" aggregate prov/make --metrics eval/metrics.json --table prov --out table
+expect_exit 0 "$SHADEGAN" aggregate prov/make --metrics eval/metrics.json --name prov --out table
 /usr/bin/python3 - prov/state/make.json table/table.json table/table.md "$commit" <<'PY' || fail "provenance missing"
 import json, sys
 marker, table, md, commit = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), open(sys.argv[3]).read(), sys.argv[4]

@@ -199,3 +199,32 @@ TEST_CASE("the learning measure's reference points: read, printed once per disti
   CHECK(!contains(table_markdown(build_table({read_run_results(root + "/p", "eval/metrics.json")}, "p", "")),
                   "Learning measure"));
 }
+
+TEST_CASE("runs evaluated with different settings are separate rows, each naming its settings") {
+  const std::string root = scratch("settings");
+  // Two seeds evaluated alike, a third seed evaluated with more shape images: same sweep point.
+  auto run = [&](const std::string& name, int seed, int shape_images, double angle) {
+    const std::string dir = root + "/runs/" + name;
+    fs::create_directories(dir);
+    sg::write_json_atomic(dir + "/sweep.json",
+                          {{"sweep", "s"}, {"run", name}, {"point", {{"train.lr", 1}, {"train.seed", seed}}}});
+    const json settings = {{"num_images", 64}, {"real_images", 32}, {"params", {{"img_size", 32}, {"input", "torch-fidelity"}}},
+                           {"shape", {{"images", shape_images}, {"steps", 100}, {"img_size", 16}}},
+                           {"learning", {{"images", 128}, {"img_size", 32}}}};
+    sg::write_json_atomic(dir + "/eval/metrics.json",
+                          {{"metrics", {{"normal_angle_deg", angle}}}, {"skipped", json::object()}, {"settings", settings}});
+    return read_run_results(dir, "eval/metrics.json");
+  };
+  std::vector<RunResults> runs = {run("a", 0, 16, 30.0), run("b", 1, 16, 40.0), run("c", 2, 64, 90.0)};
+  CHECK(runs[0].eval_settings ==
+        "fid/kid/is: 64 fakes, 32 reals, 32 px, torch-fidelity; shape: 16 images, 100 steps, 16 px; "
+        "learning: 128 images, 32 px");
+  const Table t = build_table(runs, "s", "normal_angle_deg");
+  REQUIRE(t.rows.size() == 2);  // not one row averaging 30, 40 and 90
+  CHECK(t.rows[0].runs.size() == 2);
+  CHECK(t.rows[0].metrics.at("normal_angle_deg").mean == doctest::Approx(35));
+  CHECK(t.rows[1].metrics.at("normal_angle_deg").mean == doctest::Approx(90));
+  CHECK(contains(table_csv(t), "shape: 64 images"));
+  CHECK(contains(table_markdown(t), "| eval settings |"));
+  CHECK(eval_settings_text(json::object()).empty());
+}
