@@ -105,9 +105,15 @@ scontrol show job "$TJOB" | grep -q 'NodeList=n\[1-2\]' || fail "training did no
 REF=$WORK/local_run
 expect_exit 0 "$SHADEGAN" run "$WORK/two.toml" --run-dir "$REF"
 [ "$(cat "$REF/train/LATEST")" = step-0000040 ] || fail "the uninterrupted run did not reach step 40"
-# first_difference: the first step whose losses differ between the two runs' metrics.jsonl.
-first_difference() {
-  /usr/bin/python3 - "$RUN/train/logs/metrics.jsonl" "$REF/train/logs/metrics.jsonl" <<'PY'
+# The resume is exact: every step the preempted run trained before the preemption, and the first
+# two after it, have the same losses as the uninterrupted run, bit for bit (the first step after
+# the resume needs the weights, the random stream and the loader position restored; the second,
+# the optimizer state). Bit-identical FINAL parameters are not asserted: on this stack a fresh
+# process rounds a few kernels' sums differently from one with another allocation history, even
+# with oneDNN off (`deterministic`), so the two runs drift apart 10 to 26 steps after the resume
+# (measured 2026-12-07: the first loss difference 2e-6 relative, growing to 8% in parameters by
+# step 40 through the GAN's dynamics). Both must still reach step 40 with trusted checkpoints.
+/usr/bin/python3 - "$RUN/train/logs/metrics.jsonl" "$REF/train/logs/metrics.jsonl" "$step" <<'PY' ||
 import json, sys
 def steps(path):
     out = {}
@@ -115,18 +121,15 @@ def steps(path):
         m = json.loads(line)
         out[m["step"]] = (m["d_loss"], m["g_loss"])  # a resumed run's later lines win
     return out
-a, b = steps(sys.argv[1]), steps(sys.argv[2])
-for s in sorted(set(a) & set(b)):
-    if a[s] != b[s]:
-        print(f"losses first differ at step {s}: preempted run D, G = {a[s]}, uninterrupted {b[s]}")
-        break
-else:
-    print("the losses of every step agree")
+a, b, stop = steps(sys.argv[1]), steps(sys.argv[2]), int(sys.argv[3])
+assert sorted(a) == sorted(b) == list(range(40)), (sorted(a), sorted(b))
+for s in range(stop + 2):
+    assert a[s] == b[s], f"step {s} (preempted after step {stop}): D, G = {a[s]} against the uninterrupted run's {b[s]}"
+later = next((s for s in range(stop + 2, 40) if a[s] != b[s]), None)
+print(f"losses equal through step {stop + 1}" + (f"; float drift from step {later}" if later is not None else "; equal to the end"))
 PY
-}
-for f in generator.pth discriminator.pth ema.pth ema2.pth; do
-  a=$(sha256sum < "$RUN/train/ckpt/step-0000040/$f") || fail "no $f in the preempted run's last checkpoint"
-  b=$(sha256sum < "$REF/train/ckpt/step-0000040/$f") || fail "no $f in the uninterrupted run's last checkpoint"
-  [ "$a" = "$b" ] || fail "$f differs between the preempted-and-resumed 2-node run (stopped after step $step) and the uninterrupted run; $(first_difference)"
+  fail "the resumed run is not the uninterrupted run continued"
+for d in "$RUN" "$REF"; do
+  [ -s "$d/train/ckpt/step-0000040/generator.pth" ] || fail "no generator at step 40 in $d"
 done
-echo "two_node_test: ok (preempted after step $step, resumed to 40, same parameters)"
+echo "two_node_test: ok (preempted after step $step, resumed to 40, exact through the resume)"
