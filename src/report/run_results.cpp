@@ -136,7 +136,13 @@ RunResults read_run_results(const std::string& dir, const std::string& metrics_f
     if (j.contains("skipped") && j["skipped"].is_object())
       for (const auto& [k, v] : j["skipped"].items())
         r.skipped[k] = v.is_string() ? v.get<std::string>() : v.dump();
-    if (j.contains("settings") && j["settings"].is_object()) r.eval_settings = eval_settings_text(j["settings"]);
+    if (j.contains("settings") && j["settings"].is_object()) {
+      // The Inception settings only where an Inception metric was computed (they are recorded
+      // whether or not the weights were found).
+      nlohmann::json settings = j["settings"];
+      if (!r.metrics.count("fid") && !r.metrics.count("kid") && !r.metrics.count("is")) settings.erase("num_images");
+      r.eval_settings = eval_settings_text(settings);
+    }
     if (j.contains("program") && j["program"].is_object()) r.program = j["program"];
     // Only numbers: the table prints them beside the learning measure's columns.
     if (j.contains("reference_points") && j["reference_points"].is_object())

@@ -40,7 +40,8 @@ struct RunResults {
 
 // "fid/kid/is: 256 fakes, 256 reals, 32 px, torch-fidelity; shape: 16 images, 100 steps,
 // 16 px; learning: 128 images, 32 px" from metrics.json's "settings" (eval_cmd.cpp), naming
-// only the parts the file has; "" for none.
+// only the parts the file has; "" for none. read_run_results drops the fid/kid/is part when the
+// run has none of those metrics.
 std::string eval_settings_text(const nlohmann::json& settings);
 
 // Run directories named by `patterns` (directories or globs with * ? [..]; relative ones against

@@ -211,8 +211,8 @@ TEST_CASE("runs evaluated with different settings are separate rows, each naming
     const json settings = {{"num_images", 64}, {"real_images", 32}, {"params", {{"img_size", 32}, {"input", "torch-fidelity"}}},
                            {"shape", {{"images", shape_images}, {"steps", 100}, {"img_size", 16}}},
                            {"learning", {{"images", 128}, {"img_size", 32}}}};
-    sg::write_json_atomic(dir + "/eval/metrics.json",
-                          {{"metrics", {{"normal_angle_deg", angle}}}, {"skipped", json::object()}, {"settings", settings}});
+    sg::write_json_atomic(dir + "/eval/metrics.json", {{"metrics", {{"normal_angle_deg", angle}, {"fid", 12.0}}},
+                                                       {"skipped", json::object()}, {"settings", settings}});
     return read_run_results(dir, "eval/metrics.json");
   };
   std::vector<RunResults> runs = {run("a", 0, 16, 30.0), run("b", 1, 16, 40.0), run("c", 2, 64, 90.0)};
@@ -227,4 +227,11 @@ TEST_CASE("runs evaluated with different settings are separate rows, each naming
   CHECK(contains(table_csv(t), "shape: 64 images"));
   CHECK(contains(table_markdown(t), "| eval settings |"));
   CHECK(eval_settings_text(json::object()).empty());
+  // Without an Inception metric (no weights: skipped), the row does not claim its settings.
+  const std::string dir = root + "/runs/d";
+  sg::write_json_atomic(dir + "/eval/metrics.json",
+                        {{"metrics", {{"normal_angle_deg", 1.0}}}, {"skipped", {{"fid", "no weights"}}},
+                         {"settings", {{"num_images", 64}, {"params", {{"img_size", 32}, {"input", "torch-fidelity"}}},
+                                       {"shape", {{"images", 16}, {"steps", 100}, {"img_size", 16}}}}}});
+  CHECK(read_run_results(dir, "eval/metrics.json").eval_settings == "shape: 16 images, 100 steps, 16 px");
 }
