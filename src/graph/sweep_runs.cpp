@@ -1,53 +1,72 @@
 #include "graph/sweep_runs.h"
 
-#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_file.h"
+#include "core/log.h"
 #include "graph/state_store.h"
 
 namespace fs = std::filesystem;
 
 namespace sg::graph {
 
+std::string copy_name(const SharedStage& c) { return c.stage + "-" + c.fingerprint.substr(0, 16); }
+
 SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
   SweepRuns r;
   r.root = (fs::absolute(runs_root) / sweep.name).lexically_normal().string();
-  r.shared_dir = r.root + "/_shared";
+  r.shared_root = r.root + "/_shared";
   const config::Pipeline base = config::load_pipeline(sweep.pipeline);
+  std::vector<JobGraph> graphs;
   for (const auto& p : sweep.points) {
     config::Pipeline pp = config::point_pipeline(sweep, base, p);
     pp.name = p.name;
-    r.graphs.push_back(build_graph(pp));
-    r.dirs.push_back(r.root + "/" + p.name);
+    graphs.push_back(build_graph(pp));
   }
-  if (r.graphs.size() < 2) return r;
-  // Shared: the same fingerprint in every point (the fingerprint covers the inputs, so a shared
-  // stage's dependencies are shared too).
-  const JobGraph& g0 = r.graphs.front();
-  config::Pipeline shared_p = config::point_pipeline(sweep, base, sweep.points.front());
-  shared_p.name = sweep.name + "-shared";
-  shared_p.stages.clear();
-  for (const auto& s : g0.stages) {
-    bool same = true;
-    for (const auto& g : r.graphs) {
-      const Stage* o = g.find(s.name);
-      same = same && o && o->fingerprint == s.fingerprint;
-      if (!same) break;
-    }
-    if (!same) continue;
-    r.shared.push_back(s.name);
-    for (const auto& d : config::point_pipeline(sweep, base, sweep.points.front()).stages)
-      if (d.name == s.name) shared_p.stages.push_back(d);
+  r.copies = shared_stages(graphs);
+  const auto uses = shared_by_point(r.copies, graphs.size());
+  std::set<std::string> names;
+  for (const SharedStage& c : r.copies) {
+    SweepRun run;
+    run.name = copy_name(c);
+    // 64 bits of a 128-bit hash: two copies of one stage in a sweep agreeing on them is not
+    // expected in practice, but two writers in one directory must never happen.
+    if (!names.insert(run.name).second)
+      throw Error(ExitCode::failed, "sweep " + sweep.name + ": two copies of stage '" + c.stage + "' have fingerprints starting with " +
+                  c.fingerprint.substr(0, 16) + "; they would share " + r.shared_root + "/" + run.name);
+    run.dir = r.shared_root + "/" + run.name;
+    run.linked = c.upstream;
+    // The copy's run: the stage and what it depends on, declared as in its first point (every
+    // point listed declares them alike: that is what the equal fingerprint says).
+    config::Pipeline cp = config::point_pipeline(sweep, base, sweep.points[c.points.front()]);
+    cp.name = sweep.name + "-shared-" + run.name;
+    std::vector<config::StageDecl> keep;
+    for (auto& d : cp.stages)
+      if (d.name == c.stage || c.upstream.count(d.name)) keep.push_back(std::move(d));
+    cp.stages = std::move(keep);
+    run.graph = build_graph(cp);
+    const Stage* own = run.graph.find(c.stage);
+    if (!own || own->fingerprint != c.fingerprint)
+      throw Error(ExitCode::failed, "sweep " + sweep.name + ": the shared copy of stage '" + c.stage +
+                  "' built alone has another fingerprint than in its points (" + c.fingerprint + ")");
+    r.shared.push_back(std::move(run));
   }
-  if (!r.shared.empty()) r.shared_graph = build_graph(shared_p);
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    SweepRun run;
+    run.name = sweep.points[i].name;
+    run.dir = r.root + "/" + run.name;
+    run.graph = std::move(graphs[i]);
+    run.linked = uses[i];
+    r.points.push_back(std::move(run));
+  }
   return r;
 }
 
-// A link of the point's that is not (or no longer) the one it should be is removed, so the
-// point's stage never writes through it into _shared, where other points read that stage.
+// A link of the run's that is not (or no longer) the one it should be is removed, so the run's
+// stage never writes through it into a copy other runs read.
 static void unlink_if_link(const std::string& link, const std::string& keep_target) {
   std::error_code ec;
   if (!fs::is_symlink(fs::symlink_status(link, ec))) return;
@@ -56,34 +75,68 @@ static void unlink_if_link(const std::string& link, const std::string& keep_targ
   if (ec) throw IoError("cannot remove the stale link '" + link + "': " + ec.message());
 }
 
+// Links `link` to `target` (absolute) by a path relative to the link's folder, so the sweep
+// folder can be moved as a whole.
 static void symlink_if_absent(const std::string& target, const std::string& link) {
-  unlink_if_link(link, target);
+  const std::string rel = fs::path(target).lexically_relative(fs::path(link).parent_path()).string();
+  unlink_if_link(link, rel);
   std::error_code ec;
   if (fs::symlink_status(link, ec).type() != fs::file_type::not_found) return;
-  fs::create_directory_symlink(target, link, ec);  // works for files too on POSIX
-  if (ec) throw IoError("cannot link '" + link + "' to '" + target + "': " + ec.message());
+  fs::create_directory_symlink(rel, link, ec);  // works for files too on POSIX
+  if (ec) throw IoError("cannot link '" + link + "' to '" + rel + "': " + ec.message());
 }
 
-void link_shared(const config::Sweep& sweep, const SweepRuns& r, size_t i) {
-  const std::string dir = r.dirs[i];
-  create_dirs(state_dir(dir));
-  // Stages the point computes itself: a link left by an earlier version of the sweep, when
-  // they were shared, would make them overwrite the shared results.
-  for (const auto& st : r.graphs[i].stages) {
-    if (std::find(r.shared.begin(), r.shared.end(), st.name) != r.shared.end()) continue;
-    unlink_if_link(stage_dir(dir, st.name), "");
-    unlink_if_link(marker_path(dir, st.name), "");
+void link_run(const SweepRuns& r, const SweepRun& run) {
+  create_dirs(state_dir(run.dir));
+  // Stages the run computes itself: a link left by an earlier version of the sweep, when they
+  // were shared, would make them overwrite the shared results.
+  for (const auto& st : run.graph.stages) {
+    if (run.linked.count(st.name)) continue;
+    unlink_if_link(stage_dir(run.dir, st.name), "");
+    unlink_if_link(marker_path(run.dir, st.name), "");
   }
-  for (const auto& s : r.shared) {
-    create_dirs(stage_dir(r.shared_dir, s));
-    // Relative links, so the sweep folder can be moved as a whole.
-    symlink_if_absent("../_shared/" + s, stage_dir(dir, s));
-    symlink_if_absent("../../_shared/state/" + s + ".json", marker_path(dir, s));
+  for (const auto& [stage, k] : run.linked) {
+    const std::string copy = r.shared.at(k).dir;
+    create_dirs(stage_dir(copy, stage));
+    symlink_if_absent(stage_dir(copy, stage), stage_dir(run.dir, stage));
+    symlink_if_absent(marker_path(copy, stage), marker_path(run.dir, stage));
   }
+}
+
+void link_point(const config::Sweep& sweep, const SweepRuns& r, size_t i) {
+  link_run(r, r.points[i]);
   const nlohmann::json j = config::point_json(sweep, sweep.points[i]);
-  const std::string path = dir + "/sweep.json";
+  const std::string path = r.points[i].dir + "/sweep.json";
   std::error_code ec;
   if (!fs::exists(path, ec) || read_json(path) != j) write_json_atomic(path, j);
+}
+
+void link_copy(const SweepRuns& r, size_t k) {
+  const SharedStage& c = r.copies.at(k);
+  const SweepRun& run = r.shared.at(k);
+  link_run(r, run);
+  // The earlier layout: one run, _shared, for the stages every point shared.
+  const std::string old_marker = marker_path(r.shared_root, c.stage), old_dir = stage_dir(r.shared_root, c.stage);
+  const std::string marker = marker_path(run.dir, c.stage), dir = stage_dir(run.dir, c.stage);
+  std::error_code ec;
+  if (fs::exists(marker, ec) || !fs::is_regular_file(fs::symlink_status(old_marker, ec)) ||
+      !fs::is_directory(fs::symlink_status(old_dir, ec)))
+    return;
+  nlohmann::json m;
+  try {
+    m = read_json(old_marker);
+  } catch (const Error&) {
+    return;  // a damaged marker is as good as none: the copy computes the stage
+  }
+  if (!m.is_object() || m.value("fingerprint", "") != c.fingerprint) return;
+  // The copy's stage directory is empty unless something ran there: then it is not moved over.
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) return;
+  fs::remove(dir, ec);
+  fs::rename(old_dir, dir, ec);
+  if (ec) throw IoError("cannot move '" + old_dir + "' to '" + dir + "': " + ec.message());
+  fs::rename(old_marker, marker, ec);
+  if (ec) throw IoError("cannot move '" + old_marker + "' to '" + marker + "': " + ec.message());
+  log::info("sweep: moved the shared stage {} of the earlier layout ({}) into {}", c.stage, old_dir, run.dir);
 }
 
 }  // namespace sg::graph

@@ -20,7 +20,9 @@ done
 # reaches them); each learning rate is a valid override of the demo's curriculum.
 expect_exit 0 "$SHADEGAN" sweep "$SG_SOURCE_DIR/jobs/demo_seeds.sweep.toml" --dry-run --runs runs
 expect_out "4 runs under"
-expect_out "shared stages .*: synth, shard"
+expect_out "synth-[0-9a-f]{16} +by all 4 runs"
+expect_out "shard-[0-9a-f]{16} +by all 4 runs"
+expect_no_out "train-[0-9a-f]{16}"
 for lr in 0.0001 0.0002; do expect_out "train.curriculum.stages.0.gen_lr=$lr train.seed=1"; done
 for lr in 0.0001 0.0002; do
   expect_exit 0 "$SHADEGAN" config show "$SG_SOURCE_DIR/configs/demo.toml" --step 10 --set "stages.0.gen_lr=$lr"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # shadegan sweep --local: one run per point under runs/<sweep>/<point>/ with its sweep.json,
-# the stage every point shares (same fingerprint) computed once in _shared, and adding a grid
-# value runs only the new point. --dry-run lists the runs and the shared stages.
+# the stage every point shares (same fingerprint) computed once in _shared/<stage>-<fingerprint>,
+# and adding a grid value runs only the new point. --dry-run lists the runs and the shared
+# stages. (Stages shared by some points only: sweep_pairwise_test.sh.)
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 {
   pipeline_header b
-  command_stage data 'echo data > d.txt; echo ran >> "$SG_RUN_DIR/../../data-runs"' 'outputs = ["d.txt"]'
+  command_stage data "echo data > d.txt; echo ran >> '$WORK/runs/data-runs'" 'outputs = ["d.txt"]'
   command_stage work 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"; echo "$SG_TASK_COUNT" >> "$SG_RUN_DIR/work-runs"' \
     'after = ["data"]' 'tasks = 1' 'outputs = ["w-{task}.txt"]'
 } > base.toml
@@ -22,7 +23,8 @@ TOML
 write_sweep "1, 2, 3"
 expect_exit 0 "$SHADEGAN" sweep s.sweep.toml --dry-run --runs "$WORK/runs"
 expect_out 'sweep sw: 3 runs'
-expect_out 'shared stages .*: data'
+expect_out 'shared stages: 1 copies, 1 to compute'
+expect_out 'data-[0-9a-f]{16} +by all 3 runs +\(to run\)'
 expect_out 'tasks-2 +work.tasks=2'
 [ ! -e "$WORK/runs" ] || fail "--dry-run wrote something"
 expect_exit 0 "$SHADEGAN" sweep s.sweep.toml --local -j 2 --runs "$WORK/runs"
@@ -62,10 +64,12 @@ sed -i 's/\$DATA_TEXT/first/' base2.toml
 printf '[sweep]\nname = "st"\npipeline = "base2.toml"\ngather = false\n[grid]\n"work.tasks" = [1, 2]\n' > st.sweep.toml
 expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
 [ -L "$WORK/runs/st/tasks-1/data" ] || fail "tasks-1/data is not a link into _shared"
+copy=$(readlink "$WORK/runs/st/tasks-1/data")
+[[ "$copy" =~ ^\.\./_shared/data-[0-9a-f]{16}/data$ ]] || fail "tasks-1/data links '$copy', not _shared/data-<fingerprint>/data"
 sed -i 's/first/second/' base2.toml
 printf '[sweep]\nname = "st"\npipeline = "base2.toml"\ngather = false\n[grid]\n"work.tasks" = [1]\n' > st.sweep.toml
 expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
-[ "$(cat "$WORK/runs/st/_shared/data/d.txt")" = first ] || fail "the point wrote through its stale link into _shared"
+[ "$(cat "$WORK/runs/st/tasks-1/$copy/d.txt")" = first ] || fail "the point wrote through its stale link into _shared"
 [ ! -L "$WORK/runs/st/tasks-1/data" ] && [ ! -L "$WORK/runs/st/tasks-1/state/data.json" ] ||
   fail "tasks-1 still links its data stage into _shared"
 [ "$(cat "$WORK/runs/st/tasks-1/work/w-0.txt")" = second ] || fail "tasks-1 did not run on its own data"

@@ -85,21 +85,21 @@ after = ["train"]
   so.dry_run = true;
   sg::exec::SlurmExecutor ex(so);
   size_t jobs = 0, script_bytes = 0;
-  std::map<std::string, std::vector<std::string>> external;
-  for (const auto& n : r.shared) external[n] = {"1"};
   auto t1 = clk::now();
-  for (size_t i = 0; i < r.graphs.size(); ++i) {
-    const auto plan = sg::graph::plan(r.graphs[i], r.dirs[i]);
-    for (const auto& j : ex.submit(r.graphs[i], plan, r.dirs[i], external)) {
+  for (const auto& run : r.points) {
+    std::map<std::string, std::vector<std::string>> external;  // each shared copy "queued" as job 1
+    for (const auto& [stage, k] : run.linked) external[stage] = {"1"};
+    const auto plan = sg::graph::plan(run.graph, run.dir);
+    for (const auto& j : ex.submit(run.graph, plan, run.dir, external)) {
       jobs += j.submitted;
       script_bytes += j.script_text.size();
     }
   }
   const double t_submit = secs(t1);
-  std::printf("sweep of %zu runs (%zu shared stage(s): %s): expand+graphs %.3f s, plan+dry-run submit %.3f s "
+  std::printf("sweep of %zu runs (%zu shared copies, the first %s): expand+graphs %.3f s, plan+dry-run submit %.3f s "
               "(%.2f ms per run, %zu jobs, %.1f MB of scripts rendered), total %.3f s; peak RSS %ld MB (%ld MB before)\n",
-              r.graphs.size(), r.shared.size(), r.shared.empty() ? "-" : r.shared[0].c_str(), t_expand, t_submit,
-              1e3 * t_submit / static_cast<double>(r.graphs.size()), jobs, script_bytes / 1e6, secs(t0), peak_rss_mb(), rss0);
+              r.points.size(), r.shared.size(), r.shared.empty() ? "-" : r.shared[0].name.c_str(), t_expand, t_submit,
+              1e3 * t_submit / static_cast<double>(r.points.size()), jobs, script_bytes / 1e6, secs(t0), peak_rss_mb(), rss0);
 
   // 2. One status refresh over 1,000 queued jobs: a run of 10 stages, one an array of 991 tasks.
   const std::string run = dir + "/status-run";
