@@ -15,6 +15,15 @@ namespace sg::graph {
 
 std::string copy_name(const SharedStage& c) { return c.stage + "-" + c.fingerprint.substr(0, 16); }
 
+// A point's name keeps '.' and '+' of its values ("gen_lr-0.0001"), which a pipeline's name
+// may not have: the run.toml its stages are rebuilt from would be refused when read back.
+static std::string pipeline_name(const std::string& point) {
+  std::string out = point;
+  for (char& c : out)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) c = '_';
+  return out;
+}
+
 SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
   SweepRuns r;
   r.root = (fs::absolute(runs_root) / sweep.name).lexically_normal().string();
@@ -23,7 +32,7 @@ SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
   std::vector<JobGraph> graphs;
   for (const auto& p : sweep.points) {
     config::Pipeline pp = config::point_pipeline(sweep, base, p);
-    pp.name = p.name;
+    pp.name = pipeline_name(p.name);
     graphs.push_back(build_graph(pp));
   }
   r.copies = shared_stages(graphs);

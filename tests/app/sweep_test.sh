@@ -73,4 +73,10 @@ expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
 [ ! -L "$WORK/runs/st/tasks-1/data" ] && [ ! -L "$WORK/runs/st/tasks-1/state/data.json" ] ||
   fail "tasks-1 still links its data stage into _shared"
 [ "$(cat "$WORK/runs/st/tasks-1/work/w-0.txt")" = second ] || fail "tasks-1 did not run on its own data"
+# A value with '.' keeps it in the point's name (outputs-__x.2__), which a pipeline's name may not
+# have: the run.toml the point's stages are rebuilt from must still read back.
+{ pipeline_header b3; command_stage w 'touch x.1 x.2' 'outputs = ["x.1"]'; } > base3.toml
+printf '[sweep]\nname = "dots"\npipeline = "base3.toml"\ngather = false\n[grid]\n"w.outputs" = [["x.1"], ["x.2"]]\n' > dots.sweep.toml
+expect_exit 0 "$SHADEGAN" sweep dots.sweep.toml --local --runs "$WORK/runs"
+[ -e "$WORK/runs/dots/outputs-__x.2__/state/w.json" ] || fail "the point with a '.' in its name did not run: $OUT"
 echo "sweep_test: ok"
