@@ -114,7 +114,7 @@ TEST_CASE("2 labels x 3 sizes: copies of data and of each training under _shared
   }
 }
 
-TEST_CASE("one more validate setting finds the existing copies; a training no longer shared gets the point's own") {
+TEST_CASE("one more validate setting finds the existing copies, and a training no longer shared gets the point's own") {
   const std::string dir = sg_test::fresh_dir("sweep_runs_grow");
   {
     const auto s = write_sweep(dir, "\"a\", \"b\"", "1, 2");
