@@ -210,7 +210,7 @@ int sweep(const SweepArgs& a) {
       continue;
     }
     log::info("sweep {}: shared stage {} for {} runs in {}", s.name, r.copies[k].stage, r.copies[k].points.size(), run.dir);
-    graph::link_copy(r, k);
+    graph::link_copy(r, k, a.break_lock);
     const RunResult res = run_one(run.graph, run.dir, external_of(run), {});
     if (res.stopped) return to_int(worst);
     copy_failed[k] = !res.ok;

@@ -7,7 +7,9 @@
 #include "core/error.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "core/run_lock.h"
 #include "graph/state_store.h"
+#include "graph/task_markers.h"
 
 namespace fs = std::filesystem;
 
@@ -120,32 +122,58 @@ void link_point(const config::Sweep& sweep, const SweepRuns& r, size_t i) {
   if (!fs::exists(path, ec) || read_json(path) != j) write_json_atomic(path, j);
 }
 
-void link_copy(const SweepRuns& r, size_t k) {
+// Moves run `from`'s done `stage` (its directory, marker and task markers) into run `to`, when
+// `from` has it as real files, not links, with fingerprint `fp`, and `to` has not computed it.
+// Under `from`'s run lock, so nothing runs there meanwhile. False when there was nothing to move.
+static bool move_done_stage(const std::string& from, const std::string& stage, const std::string& fp,
+                            const std::string& to, bool break_lock) {
+  const std::string from_marker = marker_path(from, stage), from_dir = stage_dir(from, stage);
+  const std::string to_marker = marker_path(to, stage), to_dir = stage_dir(to, stage);
+  auto movable = [&] {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(to_marker, ec)) || !fs::is_regular_file(fs::symlink_status(from_marker, ec)) ||
+        !fs::is_directory(fs::symlink_status(from_dir, ec)))
+      return false;
+    // Something started in the copy's directory: it is the copy's, not replaced.
+    if (fs::exists(to_dir, ec) && !fs::is_empty(to_dir, ec)) return false;
+    try {
+      const nlohmann::json m = read_json(from_marker);
+      return m.is_object() && m.value("fingerprint", "") == fp;
+    } catch (const Error&) {
+      return false;  // a damaged marker is as good as none: the copy computes the stage
+    }
+  };
+  if (!movable()) return false;
+  RunLock lock(lock_path(from), break_lock);
+  if (!movable()) return false;
+  std::error_code ec;
+  fs::remove(to_dir, ec);
+  create_dirs(state_dir(to));
+  auto move = [](const std::string& a, const std::string& b) {
+    std::error_code e;
+    fs::rename(a, b, e);
+    if (e) throw IoError("cannot move '" + a + "' to '" + b + "': " + e.message());
+  };
+  move(from_dir, to_dir);
+  if (fs::is_directory(fs::symlink_status(tasks_dir(from, stage), ec)) && !fs::exists(tasks_dir(to, stage), ec))
+    move(tasks_dir(from, stage), tasks_dir(to, stage));
+  move(from_marker, to_marker);  // last: until it is gone, `from` still has the stage whole
+  log::info("sweep: moved the done stage {} of {} into the shared copy {}", stage, from, to);
+  return true;
+}
+
+void link_copy(const SweepRuns& r, size_t k, bool break_lock) {
   const SharedStage& c = r.copies.at(k);
   const SweepRun& run = r.shared.at(k);
   link_run(r, run);
-  // The earlier layout: one run, _shared, for the stages every point shared.
-  const std::string old_marker = marker_path(r.shared_root, c.stage), old_dir = stage_dir(r.shared_root, c.stage);
-  const std::string marker = marker_path(run.dir, c.stage), dir = stage_dir(run.dir, c.stage);
-  std::error_code ec;
-  if (fs::exists(marker, ec) || !fs::is_regular_file(fs::symlink_status(old_marker, ec)) ||
-      !fs::is_directory(fs::symlink_status(old_dir, ec)))
-    return;
-  nlohmann::json m;
-  try {
-    m = read_json(old_marker);
-  } catch (const Error&) {
-    return;  // a damaged marker is as good as none: the copy computes the stage
-  }
-  if (!m.is_object() || m.value("fingerprint", "") != c.fingerprint) return;
-  // The copy's stage directory is empty unless something ran there: then it is not moved over.
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) return;
-  fs::remove(dir, ec);
-  fs::rename(old_dir, dir, ec);
-  if (ec) throw IoError("cannot move '" + old_dir + "' to '" + dir + "': " + ec.message());
-  fs::rename(old_marker, marker, ec);
-  if (ec) throw IoError("cannot move '" + old_marker + "' to '" + marker + "': " + ec.message());
-  log::info("sweep: moved the shared stage {} of the earlier layout ({}) into {}", c.stage, old_dir, run.dir);
+  // The stage may be done already where the copy did not exist: in the single _shared run of
+  // the earlier layout (the stages every point shared), or in a point that computed it alone
+  // before another point came to agree on it (the sweep had one eval setting, now it has two).
+  // It moves into the copy instead of being computed again; the point then links it like the
+  // others.
+  if (move_done_stage(r.shared_root, c.stage, c.fingerprint, run.dir, break_lock)) return;
+  for (size_t p : c.points)
+    if (move_done_stage(r.points.at(p).dir, c.stage, c.fingerprint, run.dir, break_lock)) return;
 }
 
 }  // namespace sg::graph

@@ -54,10 +54,13 @@ void link_run(const SweepRuns& runs, const SweepRun& run);
 // link_run for point `i`, and its sweep.json.
 void link_point(const config::Sweep& sweep, const SweepRuns& runs, size_t i);
 
-// link_run for copy `k`. A sweep laid out before copies were per fingerprint kept the stages
-// every point shared directly in _shared (_shared/<stage>, _shared/state/<stage>.json): a done
-// one with this copy's fingerprint is moved into the copy, so it is not computed again.
-void link_copy(const SweepRuns& runs, size_t k);
+// link_run for copy `k`. When the copy has not computed its stage but another run of the sweep
+// has it done with the copy's fingerprint, as real files, it is moved into the copy rather than
+// computed again (under that run's lock; `break_lock` as for `sweep --break-lock`): a point
+// that computed it alone before another point came to agree on it (a second eval setting
+// added), or the single _shared run of the earlier layout, which held the stages every point
+// shared directly (_shared/<stage>, _shared/state/<stage>.json).
+void link_copy(const SweepRuns& runs, size_t k, bool break_lock = false);
 
 // The copy's directory name: <stage>-<first 16 hex digits of the fingerprint>.
 std::string copy_name(const SharedStage& copy);

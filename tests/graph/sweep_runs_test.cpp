@@ -114,21 +114,39 @@ TEST_CASE("2 labels x 3 sizes: copies of data and of each training under _shared
   }
 }
 
-TEST_CASE("one more validate setting finds the existing copies, and a training no longer shared gets the point's own") {
+TEST_CASE("growing a sweep recomputes nothing: a point's own training moves into the copy once another point agrees on it") {
   const std::string dir = sg_test::fresh_dir("sweep_runs_grow");
-  {
-    const auto s = write_sweep(dir, "\"a\", \"b\"", "1, 2");
-    run_sweep(s, plan_sweep(s, dir + "/runs"));
-  }
   sg_test::run_counts().clear();
-  const auto s3 = write_sweep(dir, "\"a\", \"b\"", "1, 2, 3");
-  const SweepRuns r3 = plan_sweep(s3, dir + "/runs");
-  run_sweep(s3, r3);
+  const auto s1 = write_sweep(dir, "\"a\", \"b\"", "1");
+  const SweepRuns r1 = plan_sweep(s1, dir + "/runs");
+  REQUIRE(r1.shared.size() == 1);  // data; each training is one point's
+  run_sweep(s1, r1);
+  CHECK(sg_test::run_counts()["train"] == 2);
+  CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/train")));
+
+  sg_test::run_counts().clear();
+  const auto s2 = write_sweep(dir, "\"a\", \"b\"", "1, 2");
+  const SweepRuns r2 = plan_sweep(s2, dir + "/runs");
+  REQUIRE(r2.shared.size() == 3);
+  CHECK(r2.points[0].dir == r1.points[0].dir);
+  run_sweep(s2, r2);
   CHECK(sg_test::run_counts()["train"] == 0);
   CHECK(sg_test::run_counts()["validate"] == 2);  // the two new points
+  CHECK(fs::read_symlink(r2.points[0].dir + "/train").string() == "../_shared/" + r2.shared[1].name + "/train");
+  CHECK(fs::exists(r2.shared[1].dir + "/train/out.txt"));
 
-  // Down to one size: each label's training is one point's, no longer shared. The point gets a
-  // directory of its own instead of writing through its link into the copy.
+  sg_test::run_counts().clear();
+  const auto s3 = write_sweep(dir, "\"a\", \"b\"", "1, 2, 3");
+  run_sweep(s3, plan_sweep(s3, dir + "/runs"));
+  CHECK(sg_test::run_counts()["train"] == 0);
+  CHECK(sg_test::run_counts()["validate"] == 2);
+}
+
+TEST_CASE("a training no longer shared gets the point's own directory, never written through its link") {
+  const std::string dir = sg_test::fresh_dir("sweep_runs_shrink");
+  const auto s2 = write_sweep(dir, "\"a\", \"b\"", "1, 2");
+  const SweepRuns r2 = plan_sweep(s2, dir + "/runs");
+  run_sweep(s2, r2);
   const auto s1 = write_sweep(dir, "\"a\", \"b\"", "1");
   const SweepRuns r1 = plan_sweep(s1, dir + "/runs");
   REQUIRE(r1.shared.size() == 1);
@@ -138,7 +156,7 @@ TEST_CASE("one more validate setting finds the existing copies, and a training n
   CHECK(sg_test::run_counts()["train"] == 2);
   CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/train")));
   CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/state/train.json")));
-  CHECK(fs::exists(r3.shared[1].dir + "/state/train.json"));  // the copy is intact
+  CHECK(fs::exists(r2.shared[1].dir + "/state/train.json"));  // the copy is intact
 }
 
 TEST_CASE("a sweep laid out before copies had fingerprints: the done stage in _shared moves into its copy") {
