@@ -70,13 +70,14 @@ sg::graph::JobGraph gather_graph(const sg::config::Sweep& s, const sg::graph::Sw
 }
 
 // "by all 6 runs", or "by 3 runs: a, b, c" (the first few names: each run's own line in the
-// dry run lists what it shares).
+// dry run lists what it shares), or "by 1 run: a" (a copy done when more runs shared it).
 std::string users_text(const sg::config::Sweep& s, const sg::graph::SharedStage& c) {
-  if (c.points.size() == s.points.size()) return "by all " + std::to_string(c.points.size()) + " runs";
+  const size_t n = c.points.size();
+  if (n == s.points.size() && n > 1) return "by all " + std::to_string(n) + " runs";
   std::vector<std::string> names;
-  for (size_t n = 0; n < c.points.size() && n < 8; ++n) names.push_back(s.points[c.points[n]].name);
-  if (c.points.size() > names.size()) names.push_back("and " + std::to_string(c.points.size() - names.size()) + " more");
-  return "by " + std::to_string(c.points.size()) + " runs: " + sg::join(names, ", ");
+  for (size_t k = 0; k < n && k < 8; ++k) names.push_back(s.points[c.points[k]].name);
+  if (n > names.size()) names.push_back("and " + std::to_string(n - names.size()) + " more");
+  return "by " + std::to_string(n) + (n == 1 ? " run: " : " runs: ") + sg::join(names, ", ");
 }
 
 int sweep(const SweepArgs& a) {
@@ -99,11 +100,13 @@ int sweep(const SweepArgs& a) {
     to_run += n;
     points_to_run += n > 0;
   }
-  std::vector<bool> copy_runs;
+  std::vector<std::string> copy_state;  // "to run", "done", or "done in <run>, moves here"
   for (size_t k = 0; k < r.shared.size(); ++k) {
     const graph::Plan p = graph::plan(r.shared[k].graph, r.shared[k].dir);
-    copy_runs.push_back(p.stages[r.shared[k].graph.index(r.copies[k].stage)].run);
-    copies_to_run += copy_runs.back();
+    const bool runs = p.stages[r.shared[k].graph.index(r.copies[k].stage)].run;
+    const std::string from = runs ? graph::done_elsewhere(r, k) : "";
+    copy_state.push_back(!runs ? "done" : from.empty() ? "to run" : "done in " + from + ", moves here");
+    copies_to_run += runs && from.empty();
   }
   std::printf("sweep %s: %zu runs under %s (%zu with work to do, %zu stages), %zu keys varied\n", s.name.c_str(),
               r.points.size(), r.root.c_str(), points_to_run, to_run, s.keys.size());
@@ -114,7 +117,7 @@ int sweep(const SweepArgs& a) {
                 r.copies.size(), copies_to_run, r.shared_root.c_str());
     for (size_t k = 0; k < r.copies.size(); ++k)
       std::printf("    %-32s %s  (%s)\n", r.shared[k].name.c_str(), users_text(s, r.copies[k]).c_str(),
-                  copy_runs[k] ? "to run" : "done");
+                  copy_state[k].c_str());
   }
   if (a.dry_run) {
     for (size_t i = 0; i < r.points.size(); ++i) {

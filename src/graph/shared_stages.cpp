@@ -6,9 +6,9 @@
 
 namespace sg::graph {
 
-std::vector<SharedStage> shared_stages(const std::vector<JobGraph>& graphs) {
+std::vector<SharedStage> shared_stages(const std::vector<JobGraph>& graphs, const CopyDone& done) {
   std::vector<SharedStage> out;
-  if (graphs.size() < 2) return out;
+  if (graphs.empty()) return out;
   // (stage, fingerprint) -> copy index, to find a copy's upstream copies.
   std::map<std::pair<std::string, std::string>, size_t> index;
   const JobGraph& g0 = graphs.front();
@@ -26,20 +26,28 @@ std::vector<SharedStage> shared_stages(const std::vector<JobGraph>& graphs) {
       groups[it->second].points.push_back(p);
     }
     for (auto& c : groups) {
-      if (c.points.size() < 2) continue;
+      const bool alone = c.points.size() < 2;
+      if (alone && !(done && done(c.stage, c.fingerprint))) continue;
       // Equal fingerprints mean equal input fingerprints, so each dependency is a copy shared
       // by these points already; its own upstream copies are this one's too.
       const JobGraph& g = graphs[c.points.front()];
       const Stage& st = *g.find(s.name);
+      bool inputs_shared = true;
       for (size_t d : st.deps) {
         const Stage& dep = g.stages[d];
         auto up = index.find({dep.name, dep.fingerprint});
-        if (up == index.end())
-          throw Error(ExitCode::failed, "sweep: stage '" + s.name + "' is shared by points that do not share its input '" + dep.name +
-                      "' (a fingerprint that does not cover its inputs?)");
+        if (up == index.end()) {
+          inputs_shared = false;
+          break;
+        }
         c.upstream[dep.name] = up->second;
         for (const auto& kv : out[up->second].upstream) c.upstream.insert(kv);
       }
+      // A done copy whose inputs are not copies (removed by hand): the point computes it.
+      if (!inputs_shared && alone) continue;
+      if (!inputs_shared)
+        throw Error(ExitCode::failed, "sweep: stage '" + s.name + "' is shared by points that do not share its inputs" +
+                                          " (a fingerprint that does not cover its inputs?)");
       index[{c.stage, c.fingerprint}] = out.size();
       out.push_back(std::move(c));
     }

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 
 namespace sg::graph {
 
-std::string copy_name(const SharedStage& c) { return c.stage + "-" + c.fingerprint.substr(0, 16); }
+std::string copy_name(const std::string& stage, const std::string& fingerprint) {
+  return stage + "-" + fingerprint.substr(0, 16);
+}
 
 // A point's name keeps '.' and '+' of its values ("gen_lr-0.0001"), which a pipeline's name
 // may not have: the run.toml its stages are rebuilt from would be refused when read back.
@@ -37,12 +39,25 @@ SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
     pp.name = pipeline_name(p.name);
     graphs.push_back(build_graph(pp));
   }
-  r.copies = shared_stages(graphs);
+  // A copy done in an earlier form of the sweep stays in use by a point that alone has it now
+  // (the sweep lost the other eval settings): computing it again in the point would be waste.
+  const CopyDone done = [&](const std::string& stage, const std::string& fp) {
+    const std::string m = marker_path(r.shared_root + "/" + copy_name(stage, fp), stage);
+    std::error_code ec;
+    if (!fs::is_regular_file(m, ec)) return false;
+    try {
+      const nlohmann::json j = read_json(m);
+      return j.is_object() && j.value("fingerprint", "") == fp;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  r.copies = shared_stages(graphs, done);
   const auto uses = shared_by_point(r.copies, graphs.size());
   std::set<std::string> names;
   for (const SharedStage& c : r.copies) {
     SweepRun run;
-    run.name = copy_name(c);
+    run.name = copy_name(c.stage, c.fingerprint);
     // 64 bits of a 128-bit hash: two copies of one stage in a sweep agreeing on them is not
     // expected in practice, but two writers in one directory must never happen.
     if (!names.insert(run.name).second)
@@ -122,58 +137,57 @@ void link_point(const config::Sweep& sweep, const SweepRuns& r, size_t i) {
   if (!fs::exists(path, ec) || read_json(path) != j) write_json_atomic(path, j);
 }
 
-// Moves run `from`'s done `stage` (its directory, marker and task markers) into run `to`, when
-// `from` has it as real files, not links, with fingerprint `fp`, and `to` has not computed it.
-// Under `from`'s run lock, so nothing runs there meanwhile. False when there was nothing to move.
-static bool move_done_stage(const std::string& from, const std::string& stage, const std::string& fp,
-                            const std::string& to, bool break_lock) {
-  const std::string from_marker = marker_path(from, stage), from_dir = stage_dir(from, stage);
-  const std::string to_marker = marker_path(to, stage), to_dir = stage_dir(to, stage);
-  auto movable = [&] {
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(to_marker, ec)) || !fs::is_regular_file(fs::symlink_status(from_marker, ec)) ||
-        !fs::is_directory(fs::symlink_status(from_dir, ec)))
-      return false;
-    // Something started in the copy's directory: it is the copy's, not replaced.
-    if (fs::exists(to_dir, ec) && !fs::is_empty(to_dir, ec)) return false;
-    try {
-      const nlohmann::json m = read_json(from_marker);
-      return m.is_object() && m.value("fingerprint", "") == fp;
-    } catch (const Error&) {
-      return false;  // a damaged marker is as good as none: the copy computes the stage
-    }
-  };
-  if (!movable()) return false;
-  RunLock lock(lock_path(from), break_lock);
-  if (!movable()) return false;
+// Whether run `from` has `stage` done as real files, not links, with fingerprint `fp`, and run
+// `to` has not computed it: then it can move from `from` to `to`.
+static bool movable(const std::string& from, const std::string& stage, const std::string& fp, const std::string& to) {
+  const std::string from_marker = marker_path(from, stage), to_dir = stage_dir(to, stage);
   std::error_code ec;
-  fs::remove(to_dir, ec);
-  create_dirs(state_dir(to));
-  auto move = [](const std::string& a, const std::string& b) {
-    std::error_code e;
-    fs::rename(a, b, e);
-    if (e) throw IoError("cannot move '" + a + "' to '" + b + "': " + e.message());
-  };
-  move(from_dir, to_dir);
-  if (fs::is_directory(fs::symlink_status(tasks_dir(from, stage), ec)) && !fs::exists(tasks_dir(to, stage), ec))
-    move(tasks_dir(from, stage), tasks_dir(to, stage));
-  move(from_marker, to_marker);  // last: until it is gone, `from` still has the stage whole
-  log::info("sweep: moved the done stage {} of {} into the shared copy {}", stage, from, to);
-  return true;
+  if (fs::exists(fs::symlink_status(marker_path(to, stage), ec)) ||
+      !fs::is_regular_file(fs::symlink_status(from_marker, ec)) ||
+      !fs::is_directory(fs::symlink_status(stage_dir(from, stage), ec)))
+    return false;
+  // Something started in the copy's directory: it is the copy's, not replaced.
+  if (fs::exists(to_dir, ec) && !fs::is_empty(to_dir, ec)) return false;
+  try {
+    const nlohmann::json m = read_json(from_marker);
+    return m.is_object() && m.value("fingerprint", "") == fp;
+  } catch (const Error&) {
+    return false;  // a damaged marker is as good as none: the copy computes the stage
+  }
+}
+
+std::string done_elsewhere(const SweepRuns& r, size_t k) {
+  const SharedStage& c = r.copies.at(k);
+  const std::string to = r.shared.at(k).dir;
+  // The earlier layout's single _shared run first: it is where every point used to read it.
+  if (movable(r.shared_root, c.stage, c.fingerprint, to)) return r.shared_root;
+  for (size_t p : c.points)
+    if (movable(r.points.at(p).dir, c.stage, c.fingerprint, to)) return r.points[p].dir;
+  return "";
 }
 
 void link_copy(const SweepRuns& r, size_t k, bool break_lock) {
   const SharedStage& c = r.copies.at(k);
   const SweepRun& run = r.shared.at(k);
   link_run(r, run);
-  // The stage may be done already where the copy did not exist: in the single _shared run of
-  // the earlier layout (the stages every point shared), or in a point that computed it alone
-  // before another point came to agree on it (the sweep had one eval setting, now it has two).
-  // It moves into the copy instead of being computed again; the point then links it like the
-  // others.
-  if (move_done_stage(r.shared_root, c.stage, c.fingerprint, run.dir, break_lock)) return;
-  for (size_t p : c.points)
-    if (move_done_stage(r.points.at(p).dir, c.stage, c.fingerprint, run.dir, break_lock)) return;
+  const std::string from = done_elsewhere(r, k);
+  if (from.empty()) return;
+  // Under `from`'s run lock, so nothing runs there meanwhile; checked again under it.
+  RunLock lock(lock_path(from), break_lock);
+  if (!movable(from, c.stage, c.fingerprint, run.dir)) return;
+  std::error_code ec;
+  fs::remove(stage_dir(run.dir, c.stage), ec);  // empty
+  create_dirs(state_dir(run.dir));
+  auto move = [](const std::string& a, const std::string& b) {
+    std::error_code e;
+    fs::rename(a, b, e);
+    if (e) throw IoError("cannot move '" + a + "' to '" + b + "': " + e.message());
+  };
+  move(stage_dir(from, c.stage), stage_dir(run.dir, c.stage));
+  if (fs::is_directory(fs::symlink_status(tasks_dir(from, c.stage), ec)) && !fs::exists(tasks_dir(run.dir, c.stage), ec))
+    move(tasks_dir(from, c.stage), tasks_dir(run.dir, c.stage));
+  move(marker_path(from, c.stage), marker_path(run.dir, c.stage));  // last: until then `from` has the stage whole
+  log::info("sweep: moved the done stage {} of {} into the shared copy {}", c.stage, from, run.dir);
 }
 
 }  // namespace sg::graph

@@ -14,7 +14,8 @@
 // fingerprint, not by the points that use it, so adding a point to the sweep (one more eval
 // setting) finds the existing copy and recomputes nothing, and a copy is never renamed under a
 // point that links to it; the stage name comes first so `ls _shared` reads as what it holds.
-// A stage shared by every point is the case where one copy lists them all.
+// A stage shared by every point is the case where one copy lists them all. A done copy stays
+// in use by a point that alone has its fingerprint now (graph/shared_stages.h).
 #include <map>
 #include <string>
 #include <vector>
@@ -54,15 +55,18 @@ void link_run(const SweepRuns& runs, const SweepRun& run);
 // link_run for point `i`, and its sweep.json.
 void link_point(const config::Sweep& sweep, const SweepRuns& runs, size_t i);
 
-// link_run for copy `k`. When the copy has not computed its stage but another run of the sweep
-// has it done with the copy's fingerprint, as real files, it is moved into the copy rather than
-// computed again (under that run's lock; `break_lock` as for `sweep --break-lock`): a point
+// Where copy `k`'s stage is done already though the copy has not computed it: a run directory
+// of the sweep that has it as real files with the copy's fingerprint, or "" for none. A point
 // that computed it alone before another point came to agree on it (a second eval setting
 // added), or the single _shared run of the earlier layout, which held the stages every point
 // shared directly (_shared/<stage>, _shared/state/<stage>.json).
+std::string done_elsewhere(const SweepRuns& runs, size_t k);
+
+// link_run for copy `k`, and its stage moved in from done_elsewhere (under that run's lock;
+// `break_lock` as for `sweep --break-lock`) rather than computed again.
 void link_copy(const SweepRuns& runs, size_t k, bool break_lock = false);
 
 // The copy's directory name: <stage>-<first 16 hex digits of the fingerprint>.
-std::string copy_name(const SharedStage& copy);
+std::string copy_name(const std::string& stage, const std::string& fingerprint);
 
 }  // namespace sg::graph

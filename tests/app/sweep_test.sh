@@ -79,4 +79,23 @@ expect_exit 0 "$SHADEGAN" sweep st.sweep.toml --local --runs "$WORK/runs"
 printf '[sweep]\nname = "dots"\npipeline = "base3.toml"\ngather = false\n[grid]\n"w.outputs" = [["x.1"], ["x.2"]]\n' > dots.sweep.toml
 expect_exit 0 "$SHADEGAN" sweep dots.sweep.toml --local --runs "$WORK/runs"
 [ -e "$WORK/runs/dots/outputs-__x.2__/state/w.json" ] || fail "the point with a '.' in its name did not run: $OUT"
+# A stage one point computed alone moves into a shared copy when a second point comes to agree
+# on it: the dry run says so, and it is not computed again.
+{
+  pipeline_header b4
+  command_stage data "echo d > d.txt; echo ran >> '$WORK/grow-runs'" 'outputs = ["d.txt"]'
+  command_stage work 'cat "$SG_INPUT_DATA/d.txt" > "w-$SG_TASK_INDEX.txt"' 'after = ["data"]' 'tasks = 1' 'outputs = ["w-{task}.txt"]'
+} > base4.toml
+printf '[sweep]\nname = "grow"\npipeline = "base4.toml"\ngather = false\n[grid]\n"work.tasks" = [1]\n' > grow.sweep.toml
+expect_exit 0 "$SHADEGAN" sweep grow.sweep.toml --local --runs "$WORK/runs"
+expect_out 'shared stages: none'
+[ ! -L "$WORK/runs/grow/tasks-1/data" ] || fail "a stage of one point was linked"
+printf '[sweep]\nname = "grow"\npipeline = "base4.toml"\ngather = false\n[grid]\n"work.tasks" = [1, 2]\n' > grow.sweep.toml
+expect_exit 0 "$SHADEGAN" sweep grow.sweep.toml --dry-run --runs "$WORK/runs"
+expect_out 'shared stages: 1 copies, 0 to compute'
+expect_out "data-[0-9a-f]{16} +by all 2 runs +\(done in $WORK/runs/grow/tasks-1, moves here\)"
+expect_exit 0 "$SHADEGAN" sweep grow.sweep.toml --local --runs "$WORK/runs"
+[ "$(wc -l < "$WORK/grow-runs")" -eq 1 ] || fail "data ran again when a second point came to share it"
+[ -L "$WORK/runs/grow/tasks-1/data" ] && [ -L "$WORK/runs/grow/tasks-2/data" ] || fail "the points do not link the copy"
+[ "$(cat "$WORK/runs/grow/tasks-2/work/w-1.txt")" = d ] || fail "tasks-2 did not read the moved data"
 echo "sweep_test: ok"

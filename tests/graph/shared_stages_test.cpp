@@ -82,6 +82,22 @@ TEST_CASE("copies reach through every stage above: a shared stage two levels dow
   CHECK(copies[2].upstream == std::map<std::string, size_t>{{"data", 0}, {"train", 1}});
 }
 
+TEST_CASE("a stage of one point alone is a copy when its copy is done and what it reads is shared") {
+  const auto graphs = grid({"seed-0", "seed-1"}, {1});
+  const std::string train0 = graphs[0].find("train")->fingerprint;
+  const auto copies = shared_stages(graphs, [&](const std::string& stage, const std::string& fp) {
+    return stage == "train" && fp == train0;
+  });
+  REQUIRE(copies.size() == 2);
+  CHECK(copies[1].stage == "train");
+  CHECK(copies[1].points == Points{0});
+  CHECK(copies[1].upstream == std::map<std::string, size_t>{{"data", 0}});
+  // Its input not a copy (points that differ from the first stage on): not kept.
+  std::vector<JobGraph> apart;
+  for (const char* l : {"a", "b"}) apart.push_back(sg_test::graph_of(kSeedsEvals, {std::string("data.label=") + l}));
+  CHECK(shared_stages(apart, [](const std::string& stage, const std::string&) { return stage == "train"; }).empty());
+}
+
 TEST_CASE("one point, or points that differ from the first stage on, share nothing") {
   CHECK(shared_stages(grid({"seed-0"}, {1})).empty());
   std::vector<JobGraph> graphs;

@@ -129,6 +129,8 @@ TEST_CASE("growing a sweep recomputes nothing: a point's own training moves into
   const SweepRuns r2 = plan_sweep(s2, dir + "/runs");
   REQUIRE(r2.shared.size() == 3);
   CHECK(r2.points[0].dir == r1.points[0].dir);
+  CHECK(done_elsewhere(r2, 1) == r1.points[0].dir);  // what the dry run reports
+  CHECK(done_elsewhere(r2, 0).empty());               // data: in its copy already
   run_sweep(s2, r2);
   CHECK(sg_test::run_counts()["train"] == 0);
   CHECK(sg_test::run_counts()["validate"] == 2);  // the two new points
@@ -142,21 +144,33 @@ TEST_CASE("growing a sweep recomputes nothing: a point's own training moves into
   CHECK(sg_test::run_counts()["validate"] == 2);
 }
 
-TEST_CASE("a training no longer shared gets the point's own directory, never written through its link") {
+TEST_CASE("shrinking a sweep recomputes nothing: a point alone with a done copy keeps linking it") {
   const std::string dir = sg_test::fresh_dir("sweep_runs_shrink");
   const auto s2 = write_sweep(dir, "\"a\", \"b\"", "1, 2");
   const SweepRuns r2 = plan_sweep(s2, dir + "/runs");
   run_sweep(s2, r2);
   const auto s1 = write_sweep(dir, "\"a\", \"b\"", "1");
   const SweepRuns r1 = plan_sweep(s1, dir + "/runs");
-  REQUIRE(r1.shared.size() == 1);
-  CHECK(r1.shared[0].graph.names() == Names{"data"});
+  REQUIRE(r1.shared.size() == 3);
+  CHECK(r1.copies[1].points == std::vector<size_t>{0});
+  CHECK(r1.shared[1].dir == r2.shared[1].dir);
   sg_test::run_counts().clear();
   run_sweep(s1, r1);
-  CHECK(sg_test::run_counts()["train"] == 2);
-  CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/train")));
-  CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/state/train.json")));
-  CHECK(fs::exists(r2.shared[1].dir + "/state/train.json"));  // the copy is intact
+  CHECK(sg_test::run_counts()["train"] == 0);
+  CHECK(sg_test::run_counts()["validate"] == 0);
+  CHECK(fs::is_symlink(fs::symlink_status(r1.points[0].dir + "/train")));
+
+  // A copy whose marker is gone is not kept for one point: the point computes the stage in a
+  // directory of its own, never through its old link into the copy.
+  fs::remove(r2.shared[1].dir + "/state/train.json");
+  const SweepRuns r1b = plan_sweep(s1, dir + "/runs");
+  REQUIRE(r1b.shared.size() == 2);  // data, and b's training
+  sg_test::run_counts().clear();
+  run_sweep(s1, r1b);
+  CHECK(sg_test::run_counts()["train"] == 1);
+  CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1b.points[0].dir + "/train")));
+  CHECK_FALSE(fs::is_symlink(fs::symlink_status(r1b.points[0].dir + "/state/train.json")));
+  CHECK_FALSE(fs::exists(r2.shared[1].dir + "/state/train.json"));  // nothing wrote into the copy
 }
 
 TEST_CASE("a sweep laid out before copies had fingerprints: the done stage in _shared moves into its copy") {
@@ -170,6 +184,7 @@ TEST_CASE("a sweep laid out before copies had fingerprints: the done stage in _s
   sg_test::run_here(r.shared_root, "data");
   sg_test::run_here(r.shared_root, "train");
   sg_test::run_counts().clear();
+  CHECK(done_elsewhere(r, 0) == r.shared_root);
   run_sweep(s, r);
   CHECK(sg_test::run_counts()["data"] == 0);
   CHECK(sg_test::run_counts()["train"] == 0);
