@@ -98,4 +98,18 @@ expect_exit 0 "$SHADEGAN" sweep grow.sweep.toml --local --runs "$WORK/runs"
 [ "$(wc -l < "$WORK/grow-runs")" -eq 1 ] || fail "data ran again when a second point came to share it"
 [ -L "$WORK/runs/grow/tasks-1/data" ] && [ -L "$WORK/runs/grow/tasks-2/data" ] || fail "the points do not link the copy"
 [ "$(cat "$WORK/runs/grow/tasks-2/work/w-1.txt")" = d ] || fail "tasks-2 did not read the moved data"
+# A copy that fails stops only the points that read it: the others run, and the sweep exits 1.
+{
+  pipeline_header b5
+  command_stage fit 'if [ "$SG_TASK_COUNT" = 2 ]; then exit 3; fi; echo "$SG_TASK_COUNT" > "f-$SG_TASK_INDEX.txt"' \
+    'tasks = 1' 'outputs = ["f-{task}.txt"]'
+  command_stage score 'cat "$SG_INPUT_FIT"/f-*.txt > s.txt; touch a b' 'after = ["fit"]' 'outputs = ["a"]'
+} > base5.toml
+printf '[sweep]\nname = "fails"\npipeline = "base5.toml"\ngather = false\n[grid]\n"fit.tasks" = [1, 2]\n"score.outputs" = [["a"], ["b"]]\n' > fails.sweep.toml
+expect_exit 1 "$SHADEGAN" sweep fails.sweep.toml --local --runs "$WORK/runs"
+expect_out "not running tasks-2_outputs-__b__: the shared copy it reads, fit-[0-9a-f]{16}, did not finish"
+for o in a b; do
+  [ -e "$WORK/runs/fails/tasks-1_outputs-__${o}__/state/score.json" ] || fail "tasks-1_outputs-__${o}__ did not run beside the failed copy: $OUT"
+  [ ! -e "$WORK/runs/fails/tasks-2_outputs-__${o}__/score" ] || fail "tasks-2_outputs-__${o}__ ran its score on a failed fit"
+done
 echo "sweep_test: ok"
