@@ -126,8 +126,9 @@ int sweep(const SweepArgs& a) {
       for (const auto& st : r.points[i].graph.stages)
         if (auto l = r.points[i].linked.find(st.name); l != r.points[i].linked.end())
           shares.push_back(r.shared[l->second].name);
-      std::printf("  %-40s %s  (%zu of %zu stages to run; shared: %s)\n", s.points[i].name.c_str(), join(kv, " ").c_str(),
-                  plans[i].to_run(), r.points[i].graph.stages.size(), shares.empty() ? "none" : join(shares, " ").c_str());
+      std::printf("  %-40s %s  (%zu of %zu stages to run; shared: %s)\n", s.points[i].name.c_str(),
+                  join(kv, " ").c_str(), plans[i].to_run(), r.points[i].graph.stages.size(),
+                  shares.empty() ? "none" : join(shares, " ").c_str());
     }
     std::printf("  gather: %s\n", gather ? ("aggregate -> " + gather->stages[0].params["out"].get<std::string>()).c_str()
                                          : "off (gather = false)");
@@ -212,7 +213,8 @@ int sweep(const SweepArgs& a) {
       worst = ExitCode::failed;
       continue;
     }
-    log::info("sweep {}: shared stage {} for {} runs in {}", s.name, r.copies[k].stage, r.copies[k].points.size(), run.dir);
+    log::info("sweep {}: shared stage {} for {} run(s) in {}", s.name, r.copies[k].stage, r.copies[k].points.size(),
+              run.dir);
     graph::link_copy(r, k, a.break_lock);
     const RunResult res = run_one(run.graph, run.dir, external_of(run), {});
     if (res.stopped) return to_int(worst);
@@ -249,13 +251,13 @@ int sweep(const SweepArgs& a) {
 }
 
 const bool registered = sg::app::register_command(
-    {"sweep", "Run or submit a sweep: one run per point, shared stages once, a gathered table",
+    {"sweep", "Run or submit a sweep: one run per point, a stage points agree on once, a gathered table",
      [](CLI::App& sub) -> sg::app::Runner {
        auto a = std::make_shared<SweepArgs>();
        sub.add_option("sweep", a->file, "Sweep file ([sweep] pipeline, [grid], [zip])")->required();
        sub.add_flag("--local", a->local, "Run on this machine (the default)");
        sub.add_flag("--submit", a->submit, "Queue on Slurm");
-       sub.add_flag("-n,--dry-run", a->dry_run, "List the runs and the shared stages; change nothing");
+       sub.add_flag("-n,--dry-run", a->dry_run, "List the runs, the shared copies of stages and which runs share each; change nothing");
        sub.add_flag("--break-lock", a->break_lock, "The run lock names a process on another host that is gone: take it over (see README, cluster file systems)");
        sub.add_option("--runs", a->runs, "Folder of run directories (default: runs)");
        sub.add_option("--profile", a->profile, "Slurm site profile (with --submit)");

@@ -61,8 +61,9 @@ SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
     // 64 bits of a 128-bit hash: two copies of one stage in a sweep agreeing on them is not
     // expected in practice, but two writers in one directory must never happen.
     if (!names.insert(run.name).second)
-      throw Error(ExitCode::failed, "sweep " + sweep.name + ": two copies of stage '" + c.stage + "' have fingerprints starting with " +
-                  c.fingerprint.substr(0, 16) + "; they would share " + r.shared_root + "/" + run.name);
+      throw Error(ExitCode::failed, "sweep " + sweep.name + ": two copies of stage '" + c.stage +
+                                        "' have fingerprints starting with " + c.fingerprint.substr(0, 16) +
+                                        "; they would share " + r.shared_root + "/" + run.name);
     run.dir = r.shared_root + "/" + run.name;
     run.linked = c.upstream;
     // The copy's run: the stage and what it depends on, declared as in its first point (every
@@ -184,8 +185,8 @@ void link_copy(const SweepRuns& r, size_t k, bool break_lock) {
     if (e) throw IoError("cannot move '" + a + "' to '" + b + "': " + e.message());
   };
   move(stage_dir(from, c.stage), stage_dir(run.dir, c.stage));
-  if (fs::is_directory(fs::symlink_status(tasks_dir(from, c.stage), ec)) && !fs::exists(tasks_dir(run.dir, c.stage), ec))
-    move(tasks_dir(from, c.stage), tasks_dir(run.dir, c.stage));
+  const std::string from_tasks = tasks_dir(from, c.stage), to_tasks = tasks_dir(run.dir, c.stage);
+  if (fs::is_directory(fs::symlink_status(from_tasks, ec)) && !fs::exists(to_tasks, ec)) move(from_tasks, to_tasks);
   move(marker_path(from, c.stage), marker_path(run.dir, c.stage));  // last: until then `from` has the stage whole
   log::info("sweep: moved the done stage {} of {} into the shared copy {}", c.stage, from, run.dir);
 }
