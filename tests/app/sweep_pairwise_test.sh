@@ -2,8 +2,8 @@
 # A stage two points agree on is computed once for them, not only a stage every point shares:
 # 2 training seeds x 3 eval settings on the tiny training config trains twice (one copy per
 # seed under _shared/train-<fingerprint>, each linked by its three points) and evaluates six
-# times, each eval reading its own seed's checkpoint. The dry run names the copies and the runs
-# that share each. Counted from what ran (logs and checkpoints in real directories), not from
+# times, each eval reading its own seed's checkpoint, and the gathered table holds all six. The
+# dry run names the copies and the runs that share each. Counted from what ran (logs and checkpoints in real directories), not from
 # the plan.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 {
@@ -15,7 +15,6 @@ cat > pw.sweep.toml <<'TOML'
 [sweep]
 name = "pw"
 pipeline = "base.toml"
-gather = false
 [grid]
 "train.seed" = [0, 1]
 "eval.seed" = [0, 1, 2]
@@ -64,6 +63,13 @@ assert os.path.realpath(src).startswith(os.path.realpath(sys.argv[4]) + "/"), (s
 PY
   done
 done
+# The gathered table reads every point's own eval through the runs' directories.
+/usr/bin/python3 - "$WORK/results/pw/table.json" <<'PY' || fail "the gathered table does not hold the six runs"
+import json, sys
+t = json.load(open(sys.argv[1]))
+names = sorted(r["name"] for r in t["runs"])
+assert names == sorted(f"seed-{e}_seed-{s}" for e in range(3) for s in range(2)), names
+PY
 expect_exit 0 "$SHADEGAN" status "$R/seed-1_seed-1"
 expect_out '4 stages, 4 done'
 # Again: nothing runs, and the dry run says every copy is done.
