@@ -60,8 +60,8 @@ const std::vector<std::string> kGlobalKeys = {
     "l_ratio", "rt_normal",
     // ours
     "siren_hidden_dim", "mapping_hidden_dim", "surf_nf", "surf_size", "nerf_noise_steps",
-    "l_ratio_start", "l_ratio_steps", "depth_loss", "disc_channels", "density_gain", "density_bias",
-    "shading_normals"};
+    "l_ratio_start", "l_ratio_steps", "depth_loss", "disc_channels", "disc_minibatch_std", "density_gain",
+    "density_bias", "siren_frequency_scale", "shading_normals"};
 
 std::string num(double v) { return fmt::format("{}", v); }
 std::string num(int64_t v) { return std::to_string(v); }
@@ -306,7 +306,12 @@ Globals read_globals(const std::string& file, const toml::table& t) {
   // Ours, not the reference's constants: off (the reference's behaviour) unless given.
   g.disc_channels = r.integer("disc_channels", 0, in_range(0, kMaxWidth),
                               "a channel cap in [1, 4096] for the discriminator's widths, or 0 for the reference's");
+  g.disc_minibatch_std = r.integer("disc_minibatch_std", 0, in_range(0, 64),
+                                   "a group size in [1, 64] for the discriminator's minibatch standard deviation, "
+                                   "or 0 for the reference's head");
   g.density_gain = r.number("density_gain", 1.0, positive, "a gain > 0 on the SIREN's raw density");
+  g.siren_frequency_scale = r.number("siren_frequency_scale", 1.0, positive,
+                                     "a scale > 0 on the SIREN's FiLM frequencies");
   if (t.get("density_bias"))
     g.density_bias = r.number("density_bias", std::nullopt, any_num, "the density head's initial bias");
   g.shading_normals = r.choice("shading_normals", std::string("density"), kShadingNormals);
@@ -551,8 +556,10 @@ nlohmann::json globals_json(const Globals& g) {
   // Our learning keys appear only when set off their default, so the canonical JSON (and every
   // fingerprint) of a curriculum without them is what it was before they existed.
   if (g.disc_channels != 0) j["disc_channels"] = g.disc_channels;
+  if (g.disc_minibatch_std != 0) j["disc_minibatch_std"] = g.disc_minibatch_std;
   if (g.density_gain != 1) j["density_gain"] = g.density_gain;
   if (g.density_bias) j["density_bias"] = *g.density_bias;
+  if (g.siren_frequency_scale != 1) j["siren_frequency_scale"] = g.siren_frequency_scale;
   if (g.shading_normals != "density") j["shading_normals"] = g.shading_normals;
   return j;
 }

@@ -120,9 +120,15 @@ struct Globals {
   //     tiny run on 2 CPU cores needs to learn within minutes ---
   // Caps every discriminator width (16 ... 400) at this many channels; 0 = the reference's widths.
   int64_t disc_channels = 0;
+  // The discriminator's minibatch standard deviation over groups of this many images (ProGAN):
+  // lets it see a generator whose every latent gives the same object; 0 = the reference's head.
+  int64_t disc_minibatch_std = 0;
   // The SIREN's raw density is density_gain x its density head (Adam moves each weight ~lr a
   // step, so the density reaches an opaque surface density_gain times sooner); > 0.
   double density_gain = 1;
+  // Every FiLM frequency of the SIREN (15 f + 30) times this: < 1 starts from a smoother field
+  // (fewer ripples in the surface a short run at low resolution cannot iron out); > 0.
+  double siren_frequency_scale = 1;
   // The density head's initial bias; absent = the reference's random draw.
   std::optional<double> density_bias;
   // What the Lambertian shading's normals are: "density" (the reference: the density's gradient

@@ -93,7 +93,21 @@ at::Tensor StridedResidualConvBlockImpl::forward(const at::Tensor& x) {
   return (network->forward(x) + proj->forward(x)) / std::sqrt(2.0);
 }
 
-ProgressiveEncoderDiscriminatorImpl::ProgressiveEncoderDiscriminatorImpl(int64_t max_channels) {
+at::Tensor append_minibatch_std(const at::Tensor& x, int64_t group) {
+  const int64_t b = x.size(0);
+  int64_t g = std::max<int64_t>(1, std::min(group, b));
+  while (b % g != 0) --g;
+  // (g, b/g, C, H, W): the std is taken over dim 0, across images b/g apart.
+  at::Tensor y = x.reshape({g, b / g, x.size(1), x.size(2), x.size(3)});
+  y = (y - y.mean(0, true)).square().mean(0);            // (b/g, C, H, W): the group's variance
+  y = (y + 1e-8).sqrt().mean({1, 2, 3});                 // (b/g): one spread per group
+  y = y.repeat({g}).reshape({b, 1, 1, 1}).expand({b, 1, x.size(2), x.size(3)});
+  return at::cat({x, y}, 1);
+}
+
+ProgressiveEncoderDiscriminatorImpl::ProgressiveEncoderDiscriminatorImpl(DiscriminatorShape shape)
+    : shape(shape) {
+  const int64_t max_channels = shape.max_channels;
   const int64_t io[8][2] = {{16, 32},   {32, 64},   {64, 128},  {128, 256},
                             {256, 400}, {400, 400}, {400, 400}, {400, 400}};
   const auto cap = [&](int64_t c) { return capped(c, max_channels); };
@@ -101,7 +115,8 @@ ProgressiveEncoderDiscriminatorImpl::ProgressiveEncoderDiscriminatorImpl(int64_t
   for (int64_t c : {16, 32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(cap(c)));
   register_module("layers", layers);
   register_module("fromRGB", fromRGB);
-  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400), 1 + 256 + 2, 2)));
+  const int64_t extra = shape.minibatch_std_group > 0 ? 1 : 0;
+  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400) + extra, 1 + 256 + 2, 2)));
 }
 
 DiscriminatorOutput ProgressiveEncoderDiscriminatorImpl::forward(const at::Tensor& img,
@@ -116,11 +131,13 @@ DiscriminatorOutput ProgressiveEncoderDiscriminatorImpl::forward(const at::Tenso
     }
     x = layers[i]->as<ResidualCoordConvBlock>()->forward(x);
   }
+  if (shape.minibatch_std_group > 0) x = append_minibatch_std(x, shape.minibatch_std_group);
   at::Tensor out = final_layer->forward(x).reshape({x.size(0), -1});
   return {out.slice(1, 0, 1), out.slice(1, 1, 257), out.slice(1, 257, 259)};
 }
 
-StridedDiscriminatorImpl::StridedDiscriminatorImpl(int64_t max_channels) {
+StridedDiscriminatorImpl::StridedDiscriminatorImpl(DiscriminatorShape shape) : shape(shape) {
+  const int64_t max_channels = shape.max_channels;
   const int64_t io[7][2] = {{32, 64},   {64, 128},  {128, 256}, {256, 400},
                             {400, 400}, {400, 400}, {400, 400}};
   const auto cap = [&](int64_t c) { return capped(c, max_channels); };
@@ -128,7 +145,8 @@ StridedDiscriminatorImpl::StridedDiscriminatorImpl(int64_t max_channels) {
   for (int64_t c : {32, 64, 128, 256, 400, 400, 400, 400}) fromRGB->push_back(AdapterBlock(cap(c)));
   register_module("layers", layers);
   register_module("fromRGB", fromRGB);
-  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400), 1, 2)));
+  const int64_t extra = shape.minibatch_std_group > 0 ? 1 : 0;
+  final_layer = register_module("final_layer", Conv2d(Conv2dOptions(cap(400) + extra, 1, 2)));
   pose_layer = register_module("pose_layer", Linear(2, cap(400)));
 }
 
@@ -142,6 +160,7 @@ DiscriminatorOutput StridedDiscriminatorImpl::forward(const at::Tensor& img, dou
     }
     x = layers[i]->as<StridedResidualConvBlock>()->forward(x);
   }
+  if (shape.minibatch_std_group > 0) x = append_minibatch_std(x, shape.minibatch_std_group);
   return {final_layer->forward(x).reshape({x.size(0), 1}), {}, {}};
 }
 

@@ -49,26 +49,42 @@ struct StridedResidualConvBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(StridedResidualConvBlock);
 
+// Ours, off by default (the curriculum's disc_channels and disc_minibatch_std, configs/README.md).
+struct DiscriminatorShape {
+  // Caps every width (16 ... 400) at this value, parameter names unchanged; 0 keeps the
+  // reference's widths.
+  int64_t max_channels = 0;
+  // ProGAN's minibatch standard deviation: the spread of the last features over groups of this
+  // many images is one more input channel of final_layer, so the discriminator can see a batch
+  // whose images are all alike (a generator that ignores its latent). 0: the reference's head.
+  int64_t minibatch_std_group = 0;
+};
+
+// x (B, C, H, W) -> (B, C + 1, H, W): the last channel is, for every image, the mean over
+// channels and pixels of the standard deviation across its group. Groups are the largest divisor
+// of B not above `group` (so any batch works), image i sharing a group with i + B/groupsize, ...
+at::Tensor append_minibatch_std(const at::Tensor& x, int64_t group);
+
 // CelebA / BFM: 259-way head (prediction, latent, position); fade-in always blended.
-// `max_channels` (ours, the curriculum's disc_channels) caps every width (16 ... 400) at that
-// value, parameter names unchanged; 0 keeps the reference's widths.
 struct ProgressiveEncoderDiscriminatorImpl : torch::nn::Module {
-  explicit ProgressiveEncoderDiscriminatorImpl(int64_t max_channels = 0);
+  explicit ProgressiveEncoderDiscriminatorImpl(DiscriminatorShape shape = {});
   // img (B, 3, S, S) in [-1, 1], S a power of two in [2, 512]; alpha the fade-in factor.
   DiscriminatorOutput forward(const at::Tensor& img, double alpha);
   torch::nn::ModuleList layers, fromRGB;
   torch::nn::Conv2d final_layer{nullptr};
+  DiscriminatorShape shape;
 };
 TORCH_MODULE(ProgressiveEncoderDiscriminator);
 
-// Cats: strided blocks, 1-way head; fade-in blended only while alpha < 1. `max_channels` as above.
+// Cats: strided blocks, 1-way head; fade-in blended only while alpha < 1.
 struct StridedDiscriminatorImpl : torch::nn::Module {
-  explicit StridedDiscriminatorImpl(int64_t max_channels = 0);
+  explicit StridedDiscriminatorImpl(DiscriminatorShape shape = {});
   // S a power of two in [2, 256].
   DiscriminatorOutput forward(const at::Tensor& img, double alpha);
   torch::nn::ModuleList layers, fromRGB;
   torch::nn::Conv2d final_layer{nullptr};
   torch::nn::Linear pose_layer{nullptr};  // present in the state dict, never used (spec §5.2)
+  DiscriminatorShape shape;
 };
 TORCH_MODULE(StridedDiscriminator);
 

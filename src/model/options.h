@@ -26,6 +26,11 @@ struct GeneratorConfig {
   // sign decides whether a fresh generator starts as fog (> 0) or empty, dead space (< 0 under
   // relu: no gradient). Set after the reference's draws, so the random stream is unchanged.
   double density_bias = std::numeric_limits<double>::quiet_NaN();
+  // Ours (the curriculum's siren_frequency_scale): every FiLM frequency (15 f + 30) times this.
+  // The reference's frequencies put several sine periods across the object in the first layer
+  // alone, and a run of minutes at 16 px never irons out the ripples they leave in the surface;
+  // a smaller scale starts from a smoother field. 1 = the reference.
+  double frequency_scale = 1;
   // Ours (shading_normals = "depth"): shade with the normals of the rendered depth map
   // (depth_normals.h) instead of the density gradient at every sample. false = the reference.
   bool depth_normals = false;

@@ -83,6 +83,12 @@ SirenImpl::SirenImpl(const GeneratorConfig& c) : cfg(c) {
   }
 }
 
+at::Tensor SirenImpl::film_frequencies(const at::Tensor& freq) const {
+  at::Tensor gamma = freq * 15 + 30;
+  // Skipped at the reference's scale 1, so its arithmetic stays bit for bit.
+  return cfg.frequency_scale == 1 ? gamma : gamma * cfg.frequency_scale;
+}
+
 at::Tensor SirenImpl::raw_density(const at::Tensor& x) {
   at::Tensor sigma = final_layer->forward(x);
   // Skipped at the reference's gain 1, so its arithmetic stays bit for bit.
@@ -108,7 +114,7 @@ PointOutputs SirenImpl::forward(const at::Tensor& points, const at::Tensor& freq
   PointOutputs out;
   // Normals need autograd even in no-grad contexts (rendering, the D step).
   at::AutoGradMode mode(with_grad || normals);
-  at::Tensor gamma = freq * 15 + 30;
+  at::Tensor gamma = film_frequencies(freq);
   // The warped points are the leaf the normal is taken against (the reference marks the raw
   // input and differentiates w.r.t. the warped tensor: the same gradient).
   at::Tensor x0 = points * kGridWarpScale;
@@ -138,7 +144,7 @@ PointOutputs SirenImpl::forward(const at::Tensor& points, const at::Tensor& freq
 
 at::Tensor SirenImpl::density(const at::Tensor& points, const at::Tensor& freq,
                               const at::Tensor& phase) {
-  at::Tensor gamma = freq * 15 + 30;
+  at::Tensor gamma = film_frequencies(freq);
   return raw_density(trunk(points * kGridWarpScale, gamma, phase));
 }
 

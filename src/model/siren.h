@@ -52,6 +52,8 @@ struct SirenImpl : torch::nn::Module {
 
  private:
   at::Tensor trunk(const at::Tensor& x0, const at::Tensor& gamma, const at::Tensor& phase);
+  // The FiLM frequencies from the mapping network's raw output: (15 f + 30) x cfg.frequency_scale.
+  at::Tensor film_frequencies(const at::Tensor& freq) const;
   // The density head on trunk features: final_layer times cfg.density_gain.
   at::Tensor raw_density(const at::Tensor& x);
 };

@@ -16,6 +16,7 @@ model::GeneratorConfig generator_config(const config::Globals& g) {
   c.surface_nf = g.surf_nf;
   c.surface_size = g.surf_size;
   c.density_gain = g.density_gain;
+  c.frequency_scale = g.siren_frequency_scale;
   if (g.density_bias) c.density_bias = *g.density_bias;
   c.depth_normals = g.shading_normals == "depth";
   return c;

@@ -22,10 +22,10 @@ torch::nn::Module& Discriminator::module() {
   return *strided;
 }
 
-Discriminator make_discriminator(const std::string& name, int64_t max_channels) {
+Discriminator make_discriminator(const std::string& name, model::DiscriminatorShape shape) {
   Discriminator d;
-  if (name == "ProgressiveEncoderDiscriminator") d.progressive = model::ProgressiveEncoderDiscriminator(max_channels);
-  else if (name == "StridedDiscriminator") d.strided = model::StridedDiscriminator(max_channels);
+  if (name == "ProgressiveEncoderDiscriminator") d.progressive = model::ProgressiveEncoderDiscriminator(shape);
+  else if (name == "StridedDiscriminator") d.strided = model::StridedDiscriminator(shape);
   else
     throw ConfigError(unknown_name_message("discriminator", name,
                                            {"ProgressiveEncoderDiscriminator", "StridedDiscriminator"}));
@@ -40,7 +40,7 @@ void build_models(TrainState& st, const config::Curriculum& c, const LrPolicy& l
   const config::Globals& g = c.globals;
   st.device = device;
   st.G = model::Generator(generator_config(g));
-  st.D = make_discriminator(g.discriminator, g.disc_channels);
+  st.D = make_discriminator(g.discriminator, {g.disc_channels, g.disc_minibatch_std});
   if ((g.pos_lambda > 0 || g.z_lambda > 0) && !st.D.progressive)
     throw ConfigError(c.file + ": pos_lambda/z_lambda need the ProgressiveEncoderDiscriminator (the strided one "
                                "predicts no pose or latent)");

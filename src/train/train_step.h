@@ -22,15 +22,15 @@
 
 namespace sg::train {
 
-// The curriculum's discriminator, whichever class it names; max_channels is disc_channels (0: the
-// reference's widths).
+// The curriculum's discriminator, whichever class it names, shaped by disc_channels and
+// disc_minibatch_std (both 0: the reference's).
 struct Discriminator {
   model::ProgressiveEncoderDiscriminator progressive{nullptr};
   model::StridedDiscriminator strided{nullptr};
   model::DiscriminatorOutput forward(const at::Tensor& img, double alpha);
   torch::nn::Module& module();
 };
-Discriminator make_discriminator(const std::string& name, int64_t max_channels = 0);
+Discriminator make_discriminator(const std::string& name, model::DiscriminatorShape shape = {});
 
 // How G's parameters are grouped for Adam (spec §6.4). `fixed`: the groups the reference meant
 // (surface net at gen_lr x 10, mapping network at gen_lr x 0.05 x lr_ratio); otherwise the

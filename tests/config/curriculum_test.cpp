@@ -417,16 +417,20 @@ TEST_CASE("depth_loss: the demo, the comparison pair and the test curricula say 
 // Our learning keys (configs/README.md, "Ours, for learning") are off unless given: the eight
 // reference curricula get the reference's discriminator widths, density gain and density init,
 // and their canonical JSON (what fingerprints hash) does not even mention the keys.
-TEST_CASE("disc_channels, density_gain, density_bias: off by default, validated, named in errors") {
+TEST_CASE("disc_channels, disc_minibatch_std, density_gain, density_bias, siren_frequency_scale: off by default, validated, named in errors") {
   for (const char* name : {"CelebA_piGAN", "CelebA_ShadeGAN_noview", "CelebA_ShadeGAN_view", "CATS_piGAN",
                            "CATS_ShadeGAN", "BFM_piGAN", "BFM_ShadeGAN_noview", "BFM_ShadeGAN_view"}) {
     CAPTURE(name);
     const Curriculum c = load_curriculum(config_path(name));
     CHECK(c.globals.disc_channels == 0);
+    CHECK(c.globals.disc_minibatch_std == 0);
+    CHECK(c.globals.siren_frequency_scale == 1);
     CHECK(c.globals.density_gain == 1);
     CHECK_FALSE(c.globals.density_bias.has_value());
     const auto j = c.to_json()["globals"];
     CHECK_FALSE(j.contains("disc_channels"));
+    CHECK_FALSE(j.contains("disc_minibatch_std"));
+    CHECK_FALSE(j.contains("siren_frequency_scale"));
     CHECK_FALSE(j.contains("density_gain"));
     CHECK_FALSE(j.contains("density_bias"));
     CHECK(c.globals.shading_normals == "density");
@@ -441,6 +445,18 @@ TEST_CASE("disc_channels, density_gain, density_bias: off by default, validated,
   CHECK(on.to_json()["globals"]["disc_channels"] == 64);
   CHECK(on.to_json()["globals"]["density_gain"] == 30.0);
   CHECK(on.to_json()["globals"]["density_bias"] == 0.0);
+  const Curriculum on2 = parse_curriculum("disc_minibatch_std = 4\nsiren_frequency_scale = 0.5\n" + kBase, "t.toml");
+  CHECK(on2.globals.disc_minibatch_std == 4);
+  CHECK(on2.globals.siren_frequency_scale == 0.5);
+  CHECK(on2.to_json()["globals"]["disc_minibatch_std"] == 4);
+  CHECK(on2.to_json()["globals"]["siren_frequency_scale"] == 0.5);
+  CHECK(parse_curriculum("disc_minibatch_std = 0\nsiren_frequency_scale = 1\n" + kBase, "t.toml").to_json() ==
+        parse_curriculum(kBase, "t.toml").to_json());
+  CHECK(has(error_of("disc_minibatch_std = 65\n" + kBase),
+            "t.toml:1: disc_minibatch_std: expected a group size in [1, 64] for the discriminator's minibatch "
+            "standard deviation, or 0 for the reference's head, got 65"));
+  CHECK(has(error_of("siren_frequency_scale = 0\n" + kBase),
+            "t.toml:1: siren_frequency_scale: expected a scale > 0 on the SIREN's FiLM frequencies, got 0"));
   // Spelling out the defaults gives the same canonical form as leaving them out.
   CHECK(parse_curriculum("disc_channels = 0\ndensity_gain = 1\n" + kBase, "t.toml").to_json() ==
         parse_curriculum(kBase, "t.toml").to_json());

@@ -109,3 +109,51 @@ TEST_CASE("fade-in alpha by step") {
   CHECK(fade_in_alpha(35000, 30000, 10000) == 0.5);
   CHECK(fade_in_alpha(80000, 30000, 10000) == 1);
 }
+
+TEST_CASE("append_minibatch_std: one channel, each image's group's mean standard deviation") {
+  // Batch 6 with group 4 takes groups of 3 (the largest divisor of 6 not above 4): images
+  // {0, 2, 4} and {1, 3, 5}, as ProGAN groups them (image i with i + B/g).
+  at::Tensor x = at::arange(6 * 2 * 1 * 2, at::kDouble).reshape({6, 2, 1, 2}).pow(1.5);
+  at::Tensor y = append_minibatch_std(x, 4);
+  REQUIRE(y.sizes() == at::IntArrayRef({6, 3, 1, 2}));
+  CHECK(at::equal(y.slice(1, 0, 2), x));
+  for (int64_t member = 0; member < 2; ++member) {
+    // By hand: population std over the group, per feature, averaged over the 4 features.
+    double sum = 0;
+    for (int64_t c = 0; c < 2; ++c)
+      for (int64_t w = 0; w < 2; ++w) {
+        double v[3], mean = 0, var = 0;
+        for (int k = 0; k < 3; ++k) mean += (v[k] = x[member + 2 * k][c][0][w].item<double>()) / 3;
+        for (int k = 0; k < 3; ++k) var += (v[k] - mean) * (v[k] - mean) / 3;
+        sum += std::sqrt(var + 1e-8);
+      }
+    for (int k = 0; k < 3; ++k) {
+      CHECK(y[member + 2 * k][2][0][0].item<double>() == doctest::Approx(sum / 4).epsilon(1e-12));
+      CHECK(y[member + 2 * k][2][0][1].item<double>() == doctest::Approx(sum / 4).epsilon(1e-12));
+    }
+  }
+  // Identical images have no spread; a batch of one is its own group.
+  CHECK(append_minibatch_std(x.slice(0, 0, 1).repeat({4, 1, 1, 1}), 4).select(1, 2).max().item<double>() < 1e-3);
+  CHECK(append_minibatch_std(x.slice(0, 0, 1), 4).size(1) == 3);
+}
+
+TEST_CASE("disc_minibatch_std widens only final_layer's input, by one channel") {
+  ProgressiveEncoderDiscriminator plain(DiscriminatorShape{64, 0});
+  ProgressiveEncoderDiscriminator mb(DiscriminatorShape{64, 4});
+  CHECK(plain->final_layer->weight.sizes() == at::IntArrayRef({259, 64, 2, 2}));
+  CHECK(mb->final_layer->weight.sizes() == at::IntArrayRef({259, 65, 2, 2}));
+  CHECK(count(*mb) - count(*plain) == 259 * 2 * 2);
+  StridedDiscriminator strided(DiscriminatorShape{0, 4});
+  CHECK(strided->final_layer->weight.sizes() == at::IntArrayRef({1, 401, 2, 2}));
+  // The spread reaches the prediction: the same image scores differently beside a copy of itself
+  // than beside other images.
+  at::manual_seed(1);
+  at::NoGradGuard ng;
+  at::Tensor img = at::rand({4, 3, 16, 16}) * 2 - 1;
+  at::Tensor same = img.slice(0, 0, 1).repeat({4, 1, 1, 1});
+  const double mixed = mb->forward(img, 1).prediction[0][0].item<double>();
+  const double alike = mb->forward(same, 1).prediction[0][0].item<double>();
+  CHECK(mixed != alike);
+  CHECK(plain->forward(img, 1).prediction[0][0].item<double>() ==
+        plain->forward(same, 1).prediction[0][0].item<double>());
+}

@@ -441,3 +441,38 @@ TEST_CASE("a tile's samples are those of initial_rays and rays_from_depth, bitwi
     CHECK(at::equal(s.out.z_vals, rays.z_vals + (u - 0.5) * spacing));
   }
 }
+
+TEST_CASE("siren_frequency_scale s equals every FiLM layer's weights and biases times s") {
+  // sin(s*gamma*(Wx + b) + beta) = sin(gamma*((sW)x + sb) + beta): a scaled generator must give
+  // the densities and colours of the unscaled one whose FiLM layers are scaled instead.
+  const double s = 0.4;
+  GeneratorConfig scaled_cfg = tiny();
+  scaled_cfg.frequency_scale = s;
+  at::manual_seed(5);
+  Siren scaled(scaled_cfg);
+  at::manual_seed(5);
+  Siren plain(tiny());
+  scaled->to(at::kDouble);
+  plain->to(at::kDouble);
+  at::NoGradGuard ng;
+  std::vector<torch::nn::Linear> layers;
+  for (auto& m : *plain->network) layers.push_back(m->as<FiLMLayer>()->layer);
+  layers.push_back(plain->color_layer_sine->layer);
+  for (auto& l : layers) {
+    l->weight.mul_(s);
+    l->bias.mul_(s);
+  }
+  at::Tensor pts = at::rand({2, 7, 3}, at::kDouble) * 0.2 - 0.1;
+  at::Tensor dirs = at::randn({2, 7, 3}, at::kDouble);
+  at::Tensor light = at::randn({2, 4}, at::kDouble);
+  auto [f, p] = plain->mapping_network->forward(at::randn({2, 8}, at::kDouble));
+  PointOutputs a = scaled->forward(pts, f, p, light, dirs, false);
+  PointOutputs b = plain->forward(pts, f, p, light, dirs, false);
+  CHECK(at::allclose(a.sigma, b.sigma, 1e-9, 1e-12));
+  CHECK(at::allclose(a.rgb, b.rgb, 1e-9, 1e-12));
+  // And it is a real change: the unscaled generator itself differs.
+  at::manual_seed(5);
+  Siren fresh(tiny());
+  fresh->to(at::kDouble);
+  CHECK_FALSE(at::allclose(fresh->forward(pts, f, p, light, dirs, false).sigma, a.sigma, 1e-3, 1e-6));
+}
