@@ -48,8 +48,8 @@ std::vector<sg::graph::ParamSpec> train_params() {
       {"nonfinite_limit", ParamType::integer, 3, "consecutive non-finite steps (each skipped) before rolling back"},
       {"max_rollbacks", ParamType::integer, 3, "rollbacks to the last checkpoint before failing"},
       {"deterministic", ParamType::boolean, false,
-       "oneDNN convolutions off, so that the steps after a resume (also across a stage change) are bit-identical to "
-       "never stopping, until other kernels' rounding drifts (src/train/trainer.h); about 1.7x slower on the demo"},
+       "oneDNN convolutions off (native ones); resumes are bit-identical with or without it (src/train/trainer.h); "
+       "about 1.7x slower on the demo"},
       {"threads", ParamType::integer, 0, "threads per rank; 0 = the CPUs this rank may use (affinity, cgroup quota, SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) over the ranks sharing them"},
   };
 }

@@ -68,6 +68,32 @@ weights::EmaState ema_state(const model::Ema& e) {
   return s;
 }
 
+// Which parameters hold a gradient, in parameters() order: '1' one, '0' none. LibTorch 1.13's
+// zero_grad() zeroes gradients but keeps them, so a parameter that took part in one backward
+// holds a (zero) gradient for the rest of the process, e.g. the discriminator's fromRGB of a
+// resolution the fade-in has left. That is training state: Adam steps every parameter holding a
+// gradient, zero or not (its moments decay, its step count grows), and clip_grad_norm_ stacks one
+// norm per such parameter, where two more zeros change how the stack's sum is rounded. A resumed
+// process that lacked them drifted from the uninterrupted run 8 to 26 steps after the resume
+// (tests/train/resume_stage_test.sh).
+std::string grads_held(const std::vector<at::Tensor>& params) {
+  std::string out;
+  for (const auto& p : params) out += p.grad().defined() ? '1' : '0';
+  return out;
+}
+
+// Gives exactly the parameters marked in `held` a zero gradient (and takes any other's away, for
+// a rollback inside a process that holds more).
+void hold_grads(const std::vector<at::Tensor>& params, const std::string& held, const std::string& source) {
+  if (held.size() != params.size() || held.find_first_not_of("01") != std::string::npos)
+    throw FormatError(source + fmt::format(": gradient flags for {} parameters, the model has {}", held.size(),
+                                           params.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor p = params[i];  // shares the parameter
+    p.mutable_grad() = held[i] == '1' ? at::zeros_like(p) : at::Tensor();
+  }
+}
+
 nlohmann::json loader_json(const data::LoaderState& s) { return {{"epoch", s.epoch}, {"cursor", s.cursor}}; }
 
 void prune(const std::string& train_dir, int keep) {
@@ -128,6 +154,8 @@ std::string save_checkpoint(TrainState& st, const std::string& train_dir, const 
     nlohmann::json trainer = x.trainer;
     trainer["step"] = st.step;
     trainer["ranks"] = world;
+    trainer["grads_held"] = {{"generator", grads_held(g_parameters(st))},
+                             {"discriminator", grads_held(d_parameters(st))}};
     trainer["loader"] = nlohmann::json::array();
     for (int r = 0; r < world; ++r) {
       write_file_atomic(path(fmt::format("rng-rank{}.bin", r).c_str()), rngs[r]);
@@ -181,6 +209,11 @@ Restored load_checkpoint(TrainState& st, const CheckpointInfo& c, int rank) {
   Restored out;
   out.trainer = nlohmann::json::parse(read_file(path("trainer.json")));
   st.step = out.trainer.at("step").get<int64_t>();
+  // Checkpoints from before "grads_held" resume without the zero gradients (and drift, above).
+  if (const auto it = out.trainer.find("grads_held"); it != out.trainer.end()) {
+    hold_grads(g_parameters(st), it->at("generator").get<std::string>(), path("trainer.json"));
+    hold_grads(d_parameters(st), it->at("discriminator").get<std::string>(), path("trainer.json"));
+  }
   const std::string rng = path(fmt::format("rng-rank{}.bin", rank));
   if (fs::exists(rng)) {
     set_generator_state(st.draws.generator, read_file(rng), rng);

@@ -5,7 +5,8 @@
 //   optimizer_G.pt, optimizer_D.pt     Adam states (LibTorch archives: step, exp_avg, exp_avg_sq)
 //   rng-rank<r>.bin                    each rank's random stream (CPU generator state)
 //   trainer.json                       step, each rank's loader position, the non-finite
-//                                      streak and rollback count, the loss history
+//                                      streak and rollback count, the loss history, which
+//                                      parameters hold a (zeroed) gradient
 //   meta.json                          last: step, fingerprint, time, ranks, curriculum, files
 // Rank 0 writes into <ckpt>/.tmp-<name>-<pid>, fsyncs every file, renames the directory into
 // place, then replaces LATEST by rename, then deletes all but the newest `keep` checkpoints.

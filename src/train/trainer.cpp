@@ -172,7 +172,7 @@ int run_training(const TrainOptions& o) {
   log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s) ({}), device {}{}", cur.name,
             cur.end_step, end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads.threads,
             threads.reason, device.str(),
-            o.deterministic ? ", deterministic (oneDNN convolutions off: resumes are bit-identical)" : "");
+            o.deterministic ? ", deterministic (oneDNN convolutions off)" : "");
 
   TrainState st;
   const LrPolicy lr{g.unique_lr, o.fix_unique_lr};

@@ -53,14 +53,13 @@ struct TrainOptions {
   int nonfinite_limit = 3;
   int max_rollbacks = 3;
   int threads = 0;                // 0 = the CPUs this rank may use (mpi/rank_threads.h)
-  // oneDNN's convolutions off: the steps right after a resume, also across a stage change, are
-  // then bit-identical to an uninterrupted run's. With them on, a resume inside a stage the
-  // process did not start in differs at once by float rounding (2e-7 relative in the first loss
-  // after it), although both execute the same oneDNN primitives on the same formats
-  // (ONEDNN_VERBOSE, 2026-12-07). Even with them off, some kernel's rounding still depends on
-  // the process's allocation history: the runs drift apart 10 to 26 steps after a resume (tiny
-  // curriculum), and GAN training amplifies the drift. Native convolutions cost the demo 1.7x
-  // in time, so this is a choice, not the default.
+  // oneDNN's convolutions off (native ones, about 1.7x slower on the demo). Exact resumes do not
+  // need it. It was added because a run resumed inside a later stage soon differed from one that
+  // never stopped, which was put down to oneDNN's (and then other kernels') rounding; the cause
+  // was state the checkpoint lost, which parameters hold a zeroed gradient (train/checkpoint.cpp).
+  // With that kept, resumed runs equal uninterrupted ones bit for bit to the end with oneDNN on
+  // or off (tiny curriculum, 1 and 2 ranks of 1 thread, 2026-12-07; resume_stage_test,
+  // two_node_test).
   bool deterministic = false;
   double log_seconds = 5;         // progress line at most this often (and every log_every steps)
   int64_t log_every = 10;

@@ -56,3 +56,33 @@ tiny_train_pipeline() {
   shift
   [ $# -eq 0 ] || printf '%s\n' "$@"
 }
+
+# same_training_state CKPT_A CKPT_B: two checkpoints hold the same training state bit for bit:
+# generator, discriminator, both EMAs, and both Adam optimizers' moments and step counts. The
+# optimizer archives are not compared as files: LibTorch keys (and so orders) their per-parameter
+# state by tensor addresses, which differ between processes; their raw tensor storages are
+# compared as a multiset, and so are the pickled scalars (step counts, options) minus the keys.
+same_training_state() {
+  local f
+  for f in generator.pth discriminator.pth ema.pth ema2.pth; do
+    [ -s "$1/$f" ] || fail "no $f in $1"
+    [ -s "$2/$f" ] || fail "no $f in $2"
+    cmp -s "$1/$f" "$2/$f" || fail "$f differs between $1 and $2"
+  done
+  /usr/bin/python3 - "$1" "$2" <<'PY' || fail "the optimizer states differ between $1 and $2"
+import collections, hashlib, pickletools, sys, zipfile
+def content(path):
+    with zipfile.ZipFile(path) as z:
+        blobs = collections.Counter(hashlib.sha256(z.read(n)).hexdigest()
+                                    for n in z.namelist() if n.startswith("archive/data/"))
+        scalars = collections.Counter(
+            (op.name, arg) for op, arg, _ in pickletools.genops(z.read("archive/data.pkl"))
+            if op.name.startswith(("BININT", "BINFLOAT", "NEWTRUE", "NEWFALSE", "BINUNICODE"))
+            and not (isinstance(arg, str) and arg.startswith("0x")))  # the address keys
+    return blobs, scalars
+for f in ("optimizer_G.pt", "optimizer_D.pt"):
+    (ta, sa), (tb, sb) = (content(f"{d}/{f}") for d in sys.argv[1:3])
+    assert ta and ta == tb, f"{f}: {sum((ta - tb).values())} of {sum(ta.values())} tensors differ"
+    assert sa == sb, f"{f}: scalars differ: {sa - sb} against {sb - sa}"
+PY
+}
