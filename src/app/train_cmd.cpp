@@ -47,9 +47,6 @@ std::vector<sg::graph::ParamSpec> train_params() {
        "behaviour, one group (spec 12.1)"},
       {"nonfinite_limit", ParamType::integer, 3, "consecutive non-finite steps (each skipped) before rolling back"},
       {"max_rollbacks", ParamType::integer, 3, "rollbacks to the last checkpoint before failing"},
-      {"deterministic", ParamType::boolean, false,
-       "oneDNN convolutions off (native ones); resumes are bit-identical with or without it (src/train/trainer.h); "
-       "about 1.7x slower on the demo"},
       {"threads", ParamType::integer, 0, "threads per rank; 0 = the CPUs this rank may use (affinity, cgroup quota, SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) over the ranks sharing them"},
   };
 }
@@ -87,7 +84,6 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
   o.nonfinite_limit = static_cast<int>(p.at("nonfinite_limit").get<int64_t>());
   o.max_rollbacks = static_cast<int>(p.at("max_rollbacks").get<int64_t>());
   o.threads = static_cast<int>(p.at("threads").get<int64_t>());
-  o.deterministic = p.at("deterministic").get<bool>();
   if (seed < 0) throw sg::ConfigError("train: seed must be >= 0");
   if (o.ckpt_every < 1) throw sg::ConfigError("train: ckpt_every must be >= 1");
   if (o.keep < 1) throw sg::ConfigError("train: keep must be >= 1");

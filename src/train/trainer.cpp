@@ -138,7 +138,6 @@ int run_training(const TrainOptions& o) {
   log::set_rank(rank, world);
   install_stop_handlers();
   const ThreadChoice threads = mpi::rank_threads(o.threads);
-  if (o.deterministic) at::globalContext().setUserEnabledMkldnn(false);  // trainer.h says why
   at::set_num_threads(threads.threads);
   set_openblas_threads(threads.threads);
   const torch::Device device = parse_device(o.device);
@@ -169,10 +168,9 @@ int run_training(const TrainOptions& o) {
   if (const char* rc = std::getenv("SLURM_RESTART_COUNT"))
     log::info("train: SLURM_RESTART_COUNT={} (this job was requeued {} time(s))", rc, rc);
   const int64_t end = o.stop_step > 0 ? std::min(o.stop_step, cur.end_step) : cur.end_step;
-  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s) ({}), device {}{}", cur.name,
+  log::info("train: curriculum {} (ends at step {}{}), {} rank(s) x {} thread(s) ({}), device {}", cur.name,
             cur.end_step, end < cur.end_step ? fmt::format(", stopping at {}", end) : "", world, threads.threads,
-            threads.reason, device.str(),
-            o.deterministic ? ", deterministic (oneDNN convolutions off)" : "");
+            threads.reason, device.str());
 
   TrainState st;
   const LrPolicy lr{g.unique_lr, o.fix_unique_lr};

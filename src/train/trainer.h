@@ -53,14 +53,6 @@ struct TrainOptions {
   int nonfinite_limit = 3;
   int max_rollbacks = 3;
   int threads = 0;                // 0 = the CPUs this rank may use (mpi/rank_threads.h)
-  // oneDNN's convolutions off (native ones, about 1.7x slower on the demo). Exact resumes do not
-  // need it. It was added because a run resumed inside a later stage soon differed from one that
-  // never stopped, which was put down to oneDNN's (and then other kernels') rounding; the cause
-  // was state the checkpoint lost, which parameters hold a zeroed gradient (train/checkpoint.cpp).
-  // With that kept, resumed runs equal uninterrupted ones bit for bit to the end with oneDNN on
-  // or off (tiny curriculum, 1 and 2 ranks of 1 thread, 2026-12-07; resume_stage_test,
-  // two_node_test).
-  bool deterministic = false;
   double log_seconds = 5;         // progress line at most this often (and every log_every steps)
   int64_t log_every = 10;
   std::string fingerprint;        // recorded in meta.json
