@@ -34,6 +34,7 @@
 #include "core/atomic_file.h"
 #include "core/subprocess.h"
 #include "data/light_prior.h"
+#include "model/block_cache.h"
 #include "model/shading.h"
 #include "mpi/mpi.h"
 #include "mpi/rank_threads.h"
@@ -109,8 +110,9 @@ void worker(const Case& c) {
     prof = p.stop();
   }
   mpi::barrier();
-  const double t0 = now();
+  const double t0 = now(), c0 = bench::cpu_now();
   for (int i = 0; i < c.iters; ++i) train::train_step(st, r, real, {cur.globals.unique_lr, false});
+  const double cpu = (bench::cpu_now() - c0) / c.iters;  // this rank's, all its threads
   mpi::barrier();
   const double secs = (now() - t0) / c.iters;
   const int64_t N = train::training_render_options(r).num_steps;
@@ -119,9 +121,11 @@ void worker(const Case& c) {
   mpi::allreduce_sum(&peak_sum, 1);
 
   if (rank == 0) {
-    std::printf("RESULT %s ranks=%d batch=%lld size=%lld N=%lld sec_per_iter=%.4f img_per_s=%.3f flop=%.4g "
+    const model::BlockCacheStats bc = model::block_cache_stats();
+    std::printf("RESULT %s ranks=%d block_cache=%s(%lld hits, %lld misses) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
                 "gflops=%.2f peak_gflops=%.2f util=%.3f\n",
-                c.name, world, (long long)B, (long long)S, (long long)N, secs, double(B * world) / secs,
+                c.name, world, model::use_block_cache() ? "on" : "off", (long long)bc.hits, (long long)bc.misses,
+                (long long)B, (long long)S, (long long)N, secs, cpu, double(B * world) / secs,
                 flop, flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
     // Rank 0's iteration: its FLOPs over its share of the peak.
     bench::print_profile(stdout, prof, secs, peak, fmt::format("PROFILE {} ranks={}", c.name, world).c_str());
@@ -182,18 +186,26 @@ int main(int argc, char** argv) {
   const std::string tmp = (fs::temp_directory_path() / ("bench-train-" + std::to_string(::getpid()))).string();
   std::printf("BLAS: %s\n", blas_libs().c_str());
   std::printf("(each case: %s under mpirun -np 1, then -np 2; threads per rank = cores / ranks)\n", self.c_str());
-  // bench_train [case] [--ranks 1|2]: one case, one rank count (default both).
+  // bench_train [case] [--ranks 1|2] [--cache-pair]: one case, one rank count (default both);
+  // --cache-pair runs each worker twice, without the block cache (SG_BLOCK_CACHE=0) and with it,
+  // so the pair is measured in one run.
   const int only_ranks = std::atoi(bench::arg(argc, argv, "--ranks", "0"));
+  bool cache_pair = false;
+  for (int i = 1; i < argc; ++i) cache_pair = cache_pair || std::string(argv[i]) == "--cache-pair";
+  const std::vector<std::string> cache_modes = cache_pair ? std::vector<std::string>{"0", "1"}
+                                                          : std::vector<std::string>{"1"};
   for (const Case& c : kCases) {
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != c.name) continue;
     for (int ranks : {1, 2}) {
       if (only_ranks && ranks != only_ranks) continue;
-      ProcessSpec spec;
-      spec.argv = {"mpirun", "-np", std::to_string(ranks), self};
-      spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
-                  {"SG_BENCH_CKPT", tmp}};
-      const auto e = run_process(spec);
-      if (e.code != 0) std::printf("%s on %d ranks failed (exit %d)\n", c.name, ranks, e.code);
+      for (const std::string& cache : cache_modes) {
+        ProcessSpec spec;
+        spec.argv = {"mpirun", "-np", std::to_string(ranks), "-x", "SG_BLOCK_CACHE", self};
+        spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+                    {"SG_BENCH_CKPT", tmp}, {"SG_BLOCK_CACHE", cache}};
+        const auto e = run_process(spec);
+        if (e.code != 0) std::printf("%s on %d ranks failed (exit %d)\n", c.name, ranks, e.code);
+      }
     }
   }
   fs::remove_all(tmp);
