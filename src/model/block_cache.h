@@ -8,9 +8,8 @@
 // time in the kernel. The same shapes come back every chunk, every pass and every iteration, so
 // keeping freed blocks for the next tensor of the same size removes nearly all of it.
 //
-// Blocks of at least kMinBytes are rounded up to 2 MiB, mapped 2 MiB-aligned with transparent huge
-// pages requested (madvise: the machines here run THP in madvise mode), and kept on free in a
-// per-size list; smaller blocks go to LibTorch's default allocator as before. The free blocks kept
+// Blocks of at least kMinBytes are rounded up to 64 KiB, mapped, and kept on free in a per-size
+// list; smaller blocks go to LibTorch's default allocator as before (glibc's heap reuses them). The free blocks kept
 // are capped (SG_BLOCK_CACHE_MB, default 4096): past the cap the largest are unmapped. Values are
 // not touched: the arithmetic, and so every result, is the default allocator's.
 #include <cstddef>
@@ -25,9 +24,9 @@ constexpr size_t kMinBytes = size_t(1) << 20;
 // in one run, or to rule the cache out). Returns whether the cache is in use.
 bool use_block_cache();
 
-// Turns an installed cache off (large blocks from the default allocator again, the kept ones
-// unmapped, blocks in use unmapped when freed) or back on; a no-op when it is not installed.
-// For benchmarks that compare the two within one process.
+// Turns an installed cache off (new large blocks from the default allocator again; the blocks
+// kept stay kept for when it is turned back on) or on; a no-op when it is not installed. For
+// benchmarks that compare the two within one process.
 void set_block_cache_enabled(bool on);
 
 struct BlockCacheStats {
