@@ -4,6 +4,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -55,7 +56,7 @@ class BlockCache final : public c10::Allocator {
 
   BlockCacheStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {hits_, misses_, int64_t(mapped_), int64_t(kept_)};
+    return {hits_, misses_, int64_t(mapped_), int64_t(kept_), int64_t(peak_mapped_)};
   }
 
  private:
@@ -85,6 +86,7 @@ class BlockCache final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     size_of_[p] = bytes;
     mapped_ += bytes;
+    peak_mapped_ = std::max(peak_mapped_, mapped_);
     return p;
   }
 
@@ -136,7 +138,7 @@ class BlockCache final : public c10::Allocator {
   std::mutex mu_;
   std::map<size_t, std::vector<void*>> free_;  // kept blocks by size
   std::unordered_map<void*, size_t> size_of_;  // every mapped block of ours
-  size_t mapped_ = 0, kept_ = 0;
+  size_t mapped_ = 0, kept_ = 0, peak_mapped_ = 0;
   int64_t hits_ = 0, misses_ = 0;
 };
 

@@ -33,6 +33,7 @@ struct BlockCacheStats {
   int64_t hits = 0, misses = 0;  // large allocations served from the cache / by a new mapping
   int64_t mapped_bytes = 0;      // mapped now, in use or kept
   int64_t kept_bytes = 0;        // free blocks kept for reuse
+  int64_t peak_mapped_bytes = 0; // the most mapped at once
 };
 BlockCacheStats block_cache_stats();
 

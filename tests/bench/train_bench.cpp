@@ -122,9 +122,10 @@ void worker(const Case& c) {
 
   if (rank == 0) {
     const model::BlockCacheStats bc = model::block_cache_stats();
-    std::printf("RESULT %s ranks=%d block_cache=%s(%lld hits, %lld misses) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
+    std::printf("RESULT %s ranks=%d block_cache=%s(%lld hits, %lld misses, peak %.2f GiB mapped) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
                 "gflops=%.2f peak_gflops=%.2f util=%.3f\n",
                 c.name, world, model::use_block_cache() ? "on" : "off", (long long)bc.hits, (long long)bc.misses,
+                double(bc.peak_mapped_bytes) / (1 << 30),
                 (long long)B, (long long)S, (long long)N, secs, cpu, double(B * world) / secs,
                 flop, flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
     // Rank 0's iteration: its FLOPs over its share of the peak.
