@@ -4,7 +4,7 @@
 // Why: the SIREN's activations are (points x 256) float blocks of 50-100 MB, far above glibc's
 // mmap threshold (at most 32 MB), so every one is a fresh mmap, page-faulted in 4 KiB at a time
 // (the kernel zeroing each page) and unmapped again on free. Measured on a CelebA_ShadeGAN_view
-// 32 px training iteration (bench_train): 11.8 GiB of fresh pages and 39% of the process's CPU
+// 32 px training iteration (bench_train): 11.8 GiB of fresh pages and 37-39% of the process's CPU
 // time in the kernel. The same shapes come back every chunk, every pass and every iteration, so
 // keeping freed blocks for the next tensor of the same size removes nearly all of it.
 //
