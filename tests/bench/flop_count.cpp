@@ -49,7 +49,8 @@ std::vector<int64_t> ints_of(const c10::IValue& v) { return v.isIntList() ? v.to
 // output element of a plain convolution takes weight.numel() / O of them, i.e.
 // N * prod(out spatial) * weight.numel(); a transposed one scatters every input element through
 // weight.numel() / C_in of them: N * prod(in spatial) * weight.numel(). Groups are in numel already.
-double conv_macs(const std::vector<int64_t>& input, const std::vector<int64_t>& weight, bool transposed,
+// `spatial` is the output's sizes for a plain convolution, the input's for a transposed one.
+double conv_macs(const std::vector<int64_t>& input, const std::vector<int64_t>& weight,
                  const std::vector<int64_t>& spatial) {
   if (input.size() < 3 || weight.size() != input.size()) return 0;
   return double(input[0]) * prod(spatial) * prod(weight);
@@ -163,8 +164,8 @@ double op_flop(const std::string& name, const std::vector<c10::IValue>& in) {
     const auto x = s(0), w = s(1);
     const bool transposed = in[6].toBool();
     if (x.size() < 3) return 0;
-    macs = transposed ? conv_macs(x, w, true, tail(x))
-                      : conv_macs(x, w, false, conv_out(x, w, ints_of(in[3]), ints_of(in[4]), ints_of(in[5])));
+    macs = transposed ? conv_macs(x, w, tail(x))
+                      : conv_macs(x, w, conv_out(x, w, ints_of(in[3]), ints_of(in[4]), ints_of(in[5])));
   } else if (name == "aten::convolution_backward") {
     // (grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed,
     //  output_padding, groups, output_mask): the input and the weight gradient each take the
@@ -174,7 +175,7 @@ double op_flop(const std::string& name, const std::vector<c10::IValue>& in) {
     const auto go = s(0), x = s(1), w = s(2);
     const bool transposed = in[7].toBool();
     if (x.size() < 3 || go.size() != x.size()) return 0;
-    const double fwd = conv_macs(x, w, transposed, transposed ? tail(x) : tail(go));
+    const double fwd = conv_macs(x, w, transposed ? tail(x) : tail(go));
     const auto mask = in[10].toBoolList();
     macs = fwd * (double(mask.get(0)) + double(mask.get(1)));
   }
