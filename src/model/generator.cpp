@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/block_cache.h"
 #include "model/camera.h"
 #include "model/depth_normals.h"
 #include "model/shading.h"
@@ -409,6 +410,10 @@ GeneratorOutput render_tiled(const GeneratorConfig& cfg, const StagedInputs& in,
 }  // namespace
 
 GeneratorImpl::GeneratorImpl(const GeneratorConfig& c) : cfg(c) {
+  // Every program that trains, renders or evaluates a generator allocates its 50-100 MB
+  // activation blocks over and over; from here on they are reused instead of page-faulted in
+  // afresh each time (block_cache.h). Process-wide and idempotent.
+  use_block_cache();
   siren = register_module("siren", Siren(cfg));
   if (cfg.surf_track) {
     surfacenet = register_module(

@@ -8,6 +8,9 @@
 //  2. density-grid points/s without normals (ours: SIREN trunk + density head) and with them
 //     (the reference's extract_shapes: full forward with autograd normals, then discarded).
 //  3. iso-surface voxels/s of OpenVDB's volumeToMesh on a 192^3 sphere grid.
+// After 1, one render of each kind runs under the op profiler: the GEMM and convolution FLOPs it
+// executes, their rate over 1's median time against the matmul peak of this run, and its time by
+// op category (issue #23). --render-only stops there.
 //
 // The machine is shared (2 vCPUs, other builds and training running), so the alternatives are
 // interleaved (A B A B ..., the order flipped every other round so neither side always runs
@@ -21,7 +24,7 @@
 // a section is spent (each alternative still gets at least one repetition).
 //
 //   ninja -C build bench_render && build/tests/bench/bench_render [--size 128] [--reps 3]
-//       [--budget 600] [--grid-reps 3] [--grid-batches 1] [--same-steps]
+//       [--budget 600] [--grid-reps 3] [--grid-batches 1] [--same-steps] [--render-only] [--cache-pair]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -33,6 +36,8 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "flop_count.h"
+#include "model/block_cache.h"
 #include "model/generator.h"
 #include "render/render_seed.h"
 #include "shape/grid.h"
@@ -138,12 +143,42 @@ int main(int argc, char** argv) {
   std::vector<Alternative> r = {{"full", view_at(-1, 12), {}, {}},
                                 {"tracked6", view_at(0.06423, 6), {}, {}}};
   if (same_steps) r.push_back({"tracked12", view_at(0.06491, 12), {}, {}});
+  if (flag(argc, argv, "--cache-pair")) {
+    // The full render again with the block cache off (model/block_cache.h), interleaved with the
+    // rest: the allocator's share measured in this run.
+    auto full = view_at(-1, 12);
+    r.push_back({"full-nocache", [full] {
+                   model::set_block_cache_enabled(false);
+                   full();
+                   model::set_block_cache_enabled(true);
+                 }, {}, {}});
+  }
   std::printf("\n1. render %lld px, full-size generator, rt_normal, psi 0.5, 1 view per call; "
               "up to %d interleaved rounds, budget %.0f s\n",
               (long long)S, reps, budget);
   interleave(r, reps, budget);
   const double px = double(S * S);
   const double t_full = median(r[0].wall), t_tr = median(r[1].wall);
+
+  // 1b. The FLOPs of one render of each kind, counted as executed (flop_count.h), over the median
+  //     unprofiled time above, against the GEMM peak measured now in this process; and where the
+  //     time of the profiled render goes.
+  const double peak = matmul_peak_gflops();
+  for (Alternative& a : r) {
+    OpProfiler p;
+    a.run();
+    const Profile prof = p.stop();
+    print_profile(stdout, prof, median(a.wall), peak, ("PROFILE render " + a.name).c_str());
+  }
+  if (flag(argc, argv, "--render-only")) {
+    std::printf("render %lld px (medians): full %.2f s (cpu %.2f), tracked6 %.2f s", (long long)S, t_full,
+                median(r[0].cpu), t_tr);
+    for (size_t k = 2; k < r.size(); ++k)
+      std::printf(", %s %.2f s (cpu %.2f; full is %.2fx faster in wall, %.2fx in cpu)", r[k].name.c_str(),
+                  median(r[k].wall), median(r[k].cpu), median(r[k].wall) / t_full, median(r[k].cpu) / median(r[0].cpu));
+    std::printf("; total %.0f s\n", now() - t_start);
+    return 0;
+  }
 
   // 2. Grid points with and without normals.
   const auto codes = gen->truncated_codes(z, 0.5, draws);

@@ -5,13 +5,16 @@
 //      with normals through the double backward, the depth loss, Adam, EMA) for configs/demo.toml
 //      (its 16 px and 32 px stages) and for CelebA_ShadeGAN_view's 32 px stage at full width with
 //      batch 4, on 1 rank and on 2 ranks (mpirun; gradients all-reduced), and the 2-rank scaling;
-//  (c) FLOP utilisation against (a): SIREN FLOP per iteration = 10 x (one plain forward of every
-//      image's S^2 * 2N points), the middle of spec §14's 9-12x for a ShadeGAN iteration, with
-//      2 x (3h + 7h^2 + h + h(h+7) + 3h) FLOP per point forward (as bench_model counts);
-//      elementwise work, the surface net and the discriminator are not counted;
+//  (c) FLOP utilisation against (a), with the FLOPs counted, not modelled (issue #23): one
+//      iteration after the warm-up runs under the op profiler (flop_count.h), which adds up the
+//      multiply-adds of every GEMM and convolution LibTorch executes (forward, backward, the
+//      normals' and R1's double backward, the surface net, the discriminator, on every rank);
+//      the FLOP/s are those FLOPs over the unprofiled time of the timed iterations. The same
+//      profiled iteration gives the time by op category (PROFILE lines). An earlier model
+//      (10 x one SIREN forward) claimed a utilisation of 1.42;
 //  (d) one checkpoint write (every file fsynced, renamed, LATEST) against writing the same bytes
 //      as plain files with one fsync each.
-// Build: ninja -C build bench_train && build/tests/bench/bench_train
+// Build: ninja -C build bench_train && build/tests/bench/bench_train [case] [--ranks 1|2]
 // (it starts itself under mpirun -np 1 and -np 2 as workers).
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -26,10 +29,12 @@
 #include <fmt/format.h>
 
 #include "bench_util.h"
+#include "flop_count.h"
 #include "config/curriculum.h"
 #include "core/atomic_file.h"
 #include "core/subprocess.h"
 #include "data/light_prior.h"
+#include "model/block_cache.h"
 #include "model/shading.h"
 #include "mpi/mpi.h"
 #include "mpi/rank_threads.h"
@@ -48,18 +53,6 @@ std::string blas_libs() {
   std::string s;
   for (const auto& l : bench::mapped_libraries({"blas"})) s += (s.empty() ? "" : ", ") + l;
   return s;
-}
-
-double matmul_gflops() {
-  at::Tensor a = at::randn({24576, 256}), b = at::randn({256, 256});
-  at::mm(a, b);
-  double best = 1e30;
-  for (int i = 0; i < 20; ++i) {
-    const double t0 = now();
-    at::mm(a, b);
-    best = std::min(best, now() - t0);
-  }
-  return 2.0 * 24576 * 256 * 256 / best / 1e9;
 }
 
 model::LightPrior prior() {
@@ -86,7 +79,7 @@ void worker(const Case& c) {
   // Every rank measures its peak at the same time: two ranks share one physical core here, so
   // a rank measured alone would claim the whole core and the sum would overstate the peak.
   mpi::barrier();
-  const double peak = matmul_gflops();
+  const double peak = bench::matmul_peak_gflops();
   config::Curriculum cur = config::load_curriculum(std::string(SG_SOURCE_DIR) + "/configs/" + c.curriculum);
   if (c.step >= cur.end_step) {
     if (rank == 0)
@@ -109,24 +102,34 @@ void worker(const Case& c) {
   const int64_t B = r.stage.batch_size, S = r.stage.img_size;
   at::Tensor real = at::rand({B, 3, S, S}) * 2 - 1;
   train::train_step(st, r, real, {cur.globals.unique_lr, false});  // warm-up
+  // One iteration under the profiler: the FLOPs executed and where its time goes.
+  bench::Profile prof;
+  {
+    bench::OpProfiler p;
+    train::train_step(st, r, real, {cur.globals.unique_lr, false});
+    prof = p.stop();
+  }
   mpi::barrier();
-  const double t0 = now();
+  const double t0 = now(), c0 = bench::cpu_now();
   for (int i = 0; i < c.iters; ++i) train::train_step(st, r, real, {cur.globals.unique_lr, false});
+  const double cpu = (bench::cpu_now() - c0) / c.iters;  // this rank's, all its threads
   mpi::barrier();
   const double secs = (now() - t0) / c.iters;
-  // FLOP model (see the header): N is the scheduler's at this step when surf_track.
-  const int64_t h = cur.globals.siren_hidden_dim;
-  const double per_point = 2.0 * double(3 * h + 7 * h * h + h + h * (h + 7) + 3 * h);
   const int64_t N = train::training_render_options(r).num_steps;
-  const double flop = 10.0 * double(B * world) * double(S * S * 2 * N) * per_point;
-  double peak_sum = peak;
+  double flop = prof.flop, peak_sum = peak;
+  mpi::allreduce_sum(&flop, 1);
   mpi::allreduce_sum(&peak_sum, 1);
 
   if (rank == 0) {
-    std::printf("RESULT %s ranks=%d batch=%lld size=%lld N=%lld sec_per_iter=%.4f img_per_s=%.3f gflops=%.2f "
-                "peak_gflops=%.2f util=%.3f\n",
-                c.name, world, (long long)B, (long long)S, (long long)N, secs, double(B * world) / secs,
-                flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
+    const model::BlockCacheStats bc = model::block_cache_stats();
+    std::printf("RESULT %s ranks=%d block_cache=%s(%lld hits, %lld misses, peak %.2f GiB mapped) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
+                "gflops=%.2f peak_gflops=%.2f util=%.3f\n",
+                c.name, world, model::use_block_cache() ? "on" : "off", (long long)bc.hits, (long long)bc.misses,
+                double(bc.peak_mapped_bytes) / (1 << 30),
+                (long long)B, (long long)S, (long long)N, secs, cpu, double(B * world) / secs,
+                flop, flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
+    // Rank 0's iteration: its FLOPs over its share of the peak.
+    bench::print_profile(stdout, prof, secs, peak, fmt::format("PROFILE {} ranks={}", c.name, world).c_str());
     std::fflush(stdout);
   }
   // Checkpoint write against raw writes of the same bytes (rank 0's files; 1-rank runs only).
@@ -184,15 +187,26 @@ int main(int argc, char** argv) {
   const std::string tmp = (fs::temp_directory_path() / ("bench-train-" + std::to_string(::getpid()))).string();
   std::printf("BLAS: %s\n", blas_libs().c_str());
   std::printf("(each case: %s under mpirun -np 1, then -np 2; threads per rank = cores / ranks)\n", self.c_str());
+  // bench_train [case] [--ranks 1|2] [--cache-pair]: one case, one rank count (default both);
+  // --cache-pair runs each worker twice, without the block cache (SG_BLOCK_CACHE=0) and with it,
+  // so the pair is measured in one run.
+  const int only_ranks = std::atoi(bench::arg(argc, argv, "--ranks", "0"));
+  bool cache_pair = false;
+  for (int i = 1; i < argc; ++i) cache_pair = cache_pair || std::string(argv[i]) == "--cache-pair";
+  const std::vector<std::string> cache_modes = cache_pair ? std::vector<std::string>{"0", "1"}
+                                                          : std::vector<std::string>{"1"};
   for (const Case& c : kCases) {
-    if (argc > 1 && std::string(argv[1]) != c.name) continue;
+    if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != c.name) continue;
     for (int ranks : {1, 2}) {
-      ProcessSpec spec;
-      spec.argv = {"mpirun", "-np", std::to_string(ranks), self};
-      spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
-                  {"SG_BENCH_CKPT", tmp}};
-      const auto e = run_process(spec);
-      if (e.code != 0) std::printf("%s on %d ranks failed (exit %d)\n", c.name, ranks, e.code);
+      if (only_ranks && ranks != only_ranks) continue;
+      for (const std::string& cache : cache_modes) {
+        ProcessSpec spec;
+        spec.argv = {"mpirun", "-np", std::to_string(ranks), "-x", "SG_BLOCK_CACHE", self};
+        spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+                    {"SG_BENCH_CKPT", tmp}, {"SG_BLOCK_CACHE", cache}};
+        const auto e = run_process(spec);
+        if (e.code != 0) std::printf("%s on %d ranks failed (exit %d)\n", c.name, ranks, e.code);
+      }
     }
   }
   fs::remove_all(tmp);
