@@ -390,6 +390,8 @@ TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthe
   CHECK(g.density_gain > 1);
   CHECK(g.density_bias.has_value());
   CHECK(g.shading_normals == "depth");
+  CHECK(g.siren_frequency_scale < 1);
+  CHECK(g.disc_minibatch_std > 0);
   CHECK(c.at(c.end_step).done);
 }
 
