@@ -33,6 +33,9 @@ std::vector<sg::graph::ParamSpec> train_params() {
       {"keep", ParamType::integer, 3, "checkpoints kept (the newest K)"},
       {"sample_every", ParamType::integer, 100, "sample grid and loss curve every N steps; 0 = never"},
       {"sample_size", ParamType::integer, 64, "side of each sample image"},
+      {"sample_steps", ParamType::integer, 0,
+       "samples per ray of the sample grid; 0: training's. Above the training size, more samples keep the "
+       "random placement of the fine samples out of the depth map and its shading"},
       {"seed", ParamType::integer, 0, "initial weights, data order and every random draw follow from it"},
       {"device", ParamType::string, "cpu", "cpu | cuda[:N] (CUDA only where LibTorch was built with it)"},
       {"lpips_backbone", ParamType::path, "",
@@ -77,6 +80,7 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
   o.keep = static_cast<int>(p.at("keep").get<int64_t>());
   o.sample_every = p.at("sample_every").get<int64_t>();
   o.sample_size = p.at("sample_size").get<int64_t>();
+  o.sample_steps = p.at("sample_steps").get<int64_t>();
   const int64_t seed = p.at("seed").get<int64_t>();
   o.device = p.at("device").get<std::string>();
   o.stop_step = p.at("stop_step").get<int64_t>();
@@ -89,6 +93,8 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
   if (o.keep < 1) throw sg::ConfigError("train: keep must be >= 1");
   if (o.sample_every < 0 || o.stop_step < 0) throw sg::ConfigError("train: sample_every and stop_step must be >= 0");
   if (o.sample_size < 4) throw sg::ConfigError("train: sample_size must be >= 4");
+  if (o.sample_steps != 0 && (o.sample_steps < 2 || o.sample_steps > 1024))
+    throw sg::ConfigError("train: sample_steps must be 0 (training's) or in [2, 1024]");
   if (o.nonfinite_limit < 1 || o.max_rollbacks < 0)
     throw sg::ConfigError("train: nonfinite_limit must be >= 1 and max_rollbacks >= 0");
   o.seed = static_cast<uint64_t>(seed);

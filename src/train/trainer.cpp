@@ -293,7 +293,9 @@ int run_training(const TrainOptions& o) {
     model::ema_copy_to(*st.ema, params);
     SampleGrid grid;
     try {
-      grid = sample_grid(st.G, sample_in, training_render_options(at), o.sample_size, st.step, silhouette);
+      model::RenderOptions opt = training_render_options(at);
+      if (o.sample_steps > 0) opt.num_steps = o.sample_steps;
+      grid = sample_grid(st.G, sample_in, opt, o.sample_size, st.step, silhouette);
     } catch (...) {
       model::ema_restore(*st.ema, params);
       throw;

@@ -45,6 +45,9 @@ struct TrainOptions {
   int keep = 3;
   int64_t sample_every = 100;     // 0 = never (except none at the end either)
   int64_t sample_size = 64;
+  // Samples per ray of the sample grid (0: training's at that step). The grid is drawn larger
+  // than training's images, where the fine samples' random placement shows in the depth map.
+  int64_t sample_steps = 0;
   int64_t samples = 8;            // latents in the grid
   uint64_t seed = 0;
   std::string device = "cpu";

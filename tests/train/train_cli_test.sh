@@ -66,4 +66,15 @@ expect_exit 0 "$SHADEGAN" run pipe.toml --run-dir run
 [ -s run/train/samples/latest.png ] || fail "pipeline: no samples"
 expect_exit 0 "$SHADEGAN" run pipe.toml --run-dir run
 expect_out "nothing to do"
+
+# --sample-steps draws the sample grid with more samples per ray than training uses: the grid
+# differs, the training does not (same weights after the step); out of range is refused by name.
+for d in s1 s2; do mkdir -p $d && cp -r r1/synth r1/shard $d/; done
+expect_exit 0 "$SHADEGAN" train --run-dir s1 --curriculum "$TINY" --stop-step 1 --sample-every 1 --sample-size 16 --threads 1
+expect_exit 0 "$SHADEGAN" train --run-dir s2 --curriculum "$TINY" --stop-step 1 --sample-every 1 --sample-size 16 --threads 1 \
+  --sample-steps 24
+cmp -s s1/train/ckpt/step-0000001/generator.pth s2/train/ckpt/step-0000001/generator.pth || fail "--sample-steps changed training"
+cmp -s s1/train/samples/latest.png s2/train/samples/latest.png && fail "--sample-steps 24 drew the same grid as training's samples"
+expect_exit 2 "$SHADEGAN" train --run-dir s2 --curriculum "$TINY" --sample-steps 1
+expect_out "sample_steps must be 0 \(training's\) or in \[2, 1024\]"
 echo ok
