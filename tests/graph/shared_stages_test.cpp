@@ -10,31 +10,12 @@ using namespace sg::graph;
 
 namespace {
 
-const char* kSeedsEvals = R"(
-[pipeline]
-name = "p"
-[[stage]]
-name = "data"
-kind = "t_gen"
-label = "data"
-[[stage]]
-name = "train"
-kind = "t_gen"
-after = ["data"]
-label = "seed-0"
-[[stage]]
-name = "eval"
-kind = "t_gen"
-after = ["train"]
-label = "eval"
-)";
-
 // One graph per point, as a sweep's grid would make them (the last key fastest).
 std::vector<JobGraph> grid(const std::vector<std::string>& train_labels, const std::vector<int>& eval_sizes) {
   std::vector<JobGraph> out;
   for (const auto& t : train_labels)
     for (int e : eval_sizes)
-      out.push_back(sg_test::graph_of(kSeedsEvals, {"train.label=" + t, "eval.size=" + std::to_string(e)}));
+      out.push_back(sg_test::graph_of(sg_test::kDataTrainValidate, {"train.label=" + t, "validate.size=" + std::to_string(e)}));
   return out;
 }
 
@@ -69,7 +50,7 @@ TEST_CASE("equal parameters on different inputs are not shared: the eval of two 
   const auto copies = shared_stages(graphs);
   REQUIRE(copies.size() == 1);
   CHECK(copies[0].stage == "data");
-  CHECK(graphs[0].find("eval")->params == graphs[1].find("eval")->params);
+  CHECK(graphs[0].find("validate")->params == graphs[1].find("validate")->params);
 }
 
 TEST_CASE("copies reach through every stage above: a shared stage two levels down lists both") {
@@ -77,7 +58,7 @@ TEST_CASE("copies reach through every stage above: a shared stage two levels dow
   const auto graphs = grid({"seed-0"}, {1, 2, 2});
   const auto copies = shared_stages(graphs);
   REQUIRE(copies.size() == 3);
-  CHECK(copies[2].stage == "eval");
+  CHECK(copies[2].stage == "validate");
   CHECK(copies[2].points == Points{1, 2});
   CHECK(copies[2].upstream == std::map<std::string, size_t>{{"data", 0}, {"train", 1}});
 }
@@ -94,13 +75,13 @@ TEST_CASE("a stage of one point alone is a copy when its copy is done and what i
   CHECK(copies[1].upstream == std::map<std::string, size_t>{{"data", 0}});
   // Its input not a copy (points that differ from the first stage on): not kept.
   std::vector<JobGraph> apart;
-  for (const char* l : {"a", "b"}) apart.push_back(sg_test::graph_of(kSeedsEvals, {std::string("data.label=") + l}));
+  for (const char* l : {"a", "b"}) apart.push_back(sg_test::graph_of(sg_test::kDataTrainValidate, {std::string("data.label=") + l}));
   CHECK(shared_stages(apart, [](const std::string& stage, const std::string&) { return stage == "train"; }).empty());
 }
 
 TEST_CASE("one point, or points that differ from the first stage on, share nothing") {
   CHECK(shared_stages(grid({"seed-0"}, {1})).empty());
   std::vector<JobGraph> graphs;
-  for (const char* l : {"a", "b"}) graphs.push_back(sg_test::graph_of(kSeedsEvals, {std::string("data.label=") + l}));
+  for (const char* l : {"a", "b"}) graphs.push_back(sg_test::graph_of(sg_test::kDataTrainValidate, {std::string("data.label=") + l}));
   CHECK(shared_stages(graphs).empty());
 }

@@ -17,30 +17,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kBase = R"(
-[pipeline]
-name = "p"
-[[stage]]
-name = "data"
-kind = "t_gen"
-label = "data"
-[[stage]]
-name = "train"
-kind = "t_gen"
-after = ["data"]
-label = "seed-0"
-[[stage]]
-name = "validate"
-kind = "t_gen"
-after = ["train"]
-label = "validate"
-)";
-
 // A sweep over train.label x validate.size in a fresh folder (keys sorted: the label varies
 // slowest, so points 0-2 train on the first label).
 sg::config::Sweep write_sweep(const std::string& dir, const std::string& labels, const std::string& sizes) {
   sg_test::register_test_kinds();
-  std::ofstream(dir + "/base.toml") << kBase;
+  std::ofstream(dir + "/base.toml") << sg_test::kDataTrainValidate;
   std::ofstream(dir + "/s.sweep.toml") << "[sweep]\nname = \"sw\"\npipeline = \"base.toml\"\ngather = false\n[grid]\n"
                                        << "\"train.label\" = [" << labels << "]\n\"validate.size\" = [" << sizes << "]\n";
   return sg::config::load_sweep(dir + "/s.sweep.toml");

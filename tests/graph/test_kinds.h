@@ -159,4 +159,26 @@ kind = "t_gen"
 label = "D"
 )";
 
+// data -> train -> validate, as a sweep over training seeds and evaluation settings sees a
+// pipeline (tests/graph/shared_stages_test.cpp, sweep_runs_test.cpp). "validate" sorts after
+// "train", so in a sweep over train.label and validate.size the label varies slowest.
+inline const char* kDataTrainValidate = R"(
+[pipeline]
+name = "p"
+[[stage]]
+name = "data"
+kind = "t_gen"
+label = "data"
+[[stage]]
+name = "train"
+kind = "t_gen"
+after = ["data"]
+label = "seed-0"
+[[stage]]
+name = "validate"
+kind = "t_gen"
+after = ["train"]
+label = "validate"
+)";
+
 }  // namespace sg_test
