@@ -19,6 +19,7 @@
 #include "core/text.h"
 #include "data/hdf5.h"
 #include "mpi/mpi.h"
+#include "mpi/rounds.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -288,36 +289,28 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   if (rank == 0) progress = std::make_unique<Progress>("shard (rank 0)", mine, "img");
   int64_t kept = 0, built = 0;
   std::string failure;
-  bool stopped = false;
-  // Rounds of one shard per rank, each opened by a vote every rank takes part in (some with no
-  // shard in the last round): a signal that reached one rank, or a rank's failure, stops all
-  // after the round in hand, instead of the others building the rest of theirs first.
-  const int64_t rounds = (nshards + size - 1) / size;
+  // A signal that reached one rank, or a rank's failure, stops all after the shard in hand.
+  // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
   ShardWriter writer(src, opt);
-  for (int64_t round = 0; round < rounds; ++round) {
-    // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
-    if (mpi::allreduce_or(stop_requested() || !failure.empty())) {
-      stopped = true;  // (a failure on any rank is reported first, below)
-      break;
-    }
-    const int64_t k = round * size + rank;
-    if (k >= nshards) continue;
-    try {
-      const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
-      const std::string fp = shard_fingerprint(src, opt, first, last);
-      if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
-        ++kept;
-        if (progress) progress->advance(last - first);
-        log::debug("shard {} is done (fingerprint {}), kept", k, fp.substr(0, 12));
-        continue;
-      }
-      ShardItems items = produce_shard(src, k, first, last, fp, progress.get());
-      writer.store(std::move(items));  // a failure storing the previous shard surfaces here
-      ++built;
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
+  const bool stopped = mpi::for_each_round(
+      nshards, [&] { return stop_requested() || !failure.empty(); },  // (a failure is reported first, below)
+      [&](int64_t k) {
+        try {
+          const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
+          const std::string fp = shard_fingerprint(src, opt, first, last);
+          if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
+            ++kept;
+            if (progress) progress->advance(last - first);
+            log::debug("shard {} is done (fingerprint {}), kept", k, fp.substr(0, 12));
+            return;
+          }
+          ShardItems items = produce_shard(src, k, first, last, fp, progress.get());
+          writer.store(std::move(items));  // a failure storing the previous shard surfaces here
+          ++built;
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      });
   // The last shard (or the one in hand when a stop came) is finished before anyone votes again.
   try {
     writer.finish();
