@@ -116,7 +116,7 @@ void run_synth(const json& params, const std::string& out_dir) {
   sg::mpi::barrier();
   const std::string images = params.at("images").get<std::string>();
   if (!images.empty()) {
-    sg::data::export_synth_images(p, (fs::path(out_dir) / "images").string(), images, rank, size);
+    sg::data::export_synth_images(p, (fs::path(out_dir) / "images").string(), images);
     sg::mpi::barrier();
   }
 }

@@ -78,14 +78,13 @@ Recipe find_recipe(const std::string& name_or_path, const std::vector<std::strin
   throw ConfigError(msg);
 }
 
-Image apply_recipe(const Recipe& r, const Image& in, int64_t max_pixels) {
-  Image img = in;
+Image apply_recipe(const Recipe& r, Image img, int64_t max_pixels) {
   for (const auto& s : r.steps) {
     if (s.op == "center_crop") {
       if (img.width < s.size || img.height < s.size)
         throw RecipeSkip("too_small", std::to_string(img.width) + "x" + std::to_string(img.height) +
                                           " is smaller than the " + std::to_string(s.size) + " crop");
-      img = center_crop(img, s.size);
+      if (img.width != s.size || img.height != s.size) img = center_crop(img, s.size);
     } else {
       int w = s.size, h = s.size;
       if (s.op == "resize_shorter") shorter_side_dims(img.width, img.height, s.size, &w, &h);

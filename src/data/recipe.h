@@ -37,6 +37,8 @@ Recipe load_recipe(const std::string& path);
 Recipe find_recipe(const std::string& name_or_path, const std::vector<std::string>& dirs);
 // An image whose intermediate size would exceed `max_pixels` (resize_shorter of a 65500x1 strip
 // asks for 16.7 G pixels) is skipped as too_large rather than allocated.
-Image apply_recipe(const Recipe& r, const Image& in, int64_t max_pixels = DecodeLimits{}.max_pixels);
+// Takes the image by value: a caller done with it moves it in, and a step that changes nothing
+// (a centre crop to the image's own size) copies nothing.
+Image apply_recipe(const Recipe& r, Image img, int64_t max_pixels = DecodeLimits{}.max_pixels);
 
 }  // namespace sg::data

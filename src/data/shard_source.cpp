@@ -113,7 +113,7 @@ Item produce_item(const ShardSource& s, int64_t i) {
   try {
     Decoded d = decode_image(bytes, s.limits);
     it.conversion = d.conversion;
-    it.rgb = apply_recipe(s.recipe, d.image, s.limits.max_pixels);
+    it.rgb = apply_recipe(s.recipe, std::move(d.image), s.limits.max_pixels);
     it.ok = true;
   } catch (const DecodeError& e) {
     it.reason = e.reason;

@@ -1,7 +1,10 @@
 #include "data/sharder.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -16,6 +19,7 @@
 #include "core/text.h"
 #include "data/hdf5.h"
 #include "mpi/mpi.h"
+#include "mpi/rounds.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -97,6 +101,17 @@ bool shard_is_done(const std::string& dir, int64_t k, const std::string& fingerp
   return true;
 }
 
+// Each shard's images are allocated on the main thread and freed by the writer once written;
+// with glibc's default thresholds the freed top of the heap went back to the kernel every shard,
+// so every image was decoded into fresh pages (page faults and zeroing: a tenth of a 1-rank
+// run's CPU, which the benchmark's decode, freeing each image at once, never paid). The next
+// shard needs the same memory, and the peak (two shards' images) is reached anyway: keep it.
+void keep_freed_memory() {
+  // mallopt returns 0 when it refuses a value; glibc's defaults then stay, merely slower.
+  (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: images up to 32 MB come from the heap
+  (void)mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+}
+
 // A shard's decoded items, between producing them and storing them.
 struct ShardItems {
   int64_t k = 0, first = 0, last = 0;
@@ -143,57 +158,104 @@ ShardItems produce_shard(const ShardSource& src, int64_t k, int64_t first, int64
   return s;
 }
 
-// Writes, renames and marks a produced shard. Runs on the writer thread (see run_sharding): it
-// makes no MPI call and does not log, and no other thread calls HDF5 meanwhile.
-void store_shard(const ShardSource& src, const ShardOptions& opt, const ShardItems& s) {
-  const std::string name = shard_file_name(s.k);
-  const std::string path = (fs::path(opt.out_dir) / name).string();
-  const std::string tmp = temp_path_for(path);
+// A shard written under its temporary name, to be committed.
+struct WrittenShard {
+  int64_t k = 0, first = 0, last = 0, count = 0;
+  std::string fingerprint, name, tmp, path;
+  json skipped;
+  std::map<std::string, int64_t> conversions;
+};
+
+// Writes a produced shard's HDF5 file under a temporary name. The only stage that calls HDF5.
+WrittenShard write_stage(const ShardSource& src, const ShardOptions& opt, const ShardItems& s) {
+  WrittenShard w;
+  w.k = s.k;
+  w.first = s.first;
+  w.last = s.last;
+  w.count = static_cast<int64_t>(s.index.size());
+  w.fingerprint = s.fingerprint;
+  w.name = shard_file_name(s.k);
+  w.path = (fs::path(opt.out_dir) / w.name).string();
+  w.tmp = temp_path_for(w.path);
+  w.skipped = s.skipped;
+  w.conversions = s.conversions;
   try {
-    write_shard(tmp, src, opt, s.kept, s.index, s.k, s.fingerprint);
+    write_shard(w.tmp, src, opt, s.kept, s.index, s.k, s.fingerprint);
   } catch (...) {
     std::error_code ec;
-    fs::remove(tmp, ec);
+    fs::remove(w.tmp, ec);
     throw;
   }
-  commit_file(tmp, path);
-  json marker = {{"fingerprint", s.fingerprint}, {"file", name}, {"shard", s.k}, {"first_item", s.first},
-                 {"end_item", s.last}, {"count", static_cast<int64_t>(s.index.size())},
-                 {"bytes", static_cast<int64_t>(fs::file_size(path))}, {"xxh3", hash_file(path)},
-                 {"skipped", s.skipped}, {"conversions", s.conversions}};
-  write_json_atomic(part_path(opt.out_dir, s.k), marker);
+  return w;
 }
 
-// At most one shard being stored while the next one decodes: storing (HDF5 write + XXH3 of the
-// file) is a third of a rank's time with pixels uncompressed, and a second core hides it.
+// Makes a written shard durable, renames it into place, hashes it and writes its marker. No
+// HDF5 call: it runs beside the next shard's write_stage.
+void commit_stage(const ShardOptions& opt, const WrittenShard& w) {
+  commit_file(w.tmp, w.path);
+  json marker = {{"fingerprint", w.fingerprint}, {"file", w.name}, {"shard", w.k}, {"first_item", w.first},
+                 {"end_item", w.last}, {"count", w.count}, {"bytes", static_cast<int64_t>(fs::file_size(w.path))},
+                 {"xxh3", hash_file(w.path)}, {"skipped", w.skipped}, {"conversions", w.conversions}};
+  write_json_atomic(part_path(opt.out_dir, w.k), marker);
+}
+
+// Stores shards while the main thread decodes the next one, in two stages on threads of their
+// own: writing shard k's HDF5 file, and committing shard k-1 (fsync, rename, XXH3, marker).
+// Committing waits on the disk (an fsync of a 20 MB shard took 14 ms, as long as writing it):
+// with one thread doing both, storing took as long as decoding a shard and the decoder waited
+// for it. A shard's images are freed as soon as its file is written. The stage threads make no
+// MPI call and do not log; only write_stage calls HDF5 (Debian's parallel HDF5 is not
+// thread-safe), and only one write_stage runs at a time.
 class ShardWriter {
  public:
   ShardWriter(const ShardSource& src, const ShardOptions& opt) : src_(src), opt_(opt) {}
   ~ShardWriter() {
-    if (pending_.valid()) pending_.wait();
+    if (writing_.valid()) writing_.wait();
+    if (committing_.valid()) committing_.wait();
   }
-  // Waits for the shard in hand (rethrowing its failure), then starts storing `s`.
+  // Waits for the shard being written (rethrowing its failure), hands it to the commit stage
+  // once the one before is committed, then starts writing `s`.
   void store(ShardItems s) {
-    finish();
+    if (writing_.valid()) commit(writing_.get());
     auto items = std::make_shared<ShardItems>(std::move(s));
-    pending_k_ = items->k;
-    pending_count_ = static_cast<int64_t>(items->index.size());
-    pending_skipped_ = items->skipped.size();
-    pending_ = std::async(std::launch::async, [this, items] { store_shard(src_, opt_, *items); });
+    writing_ = std::async(std::launch::async, [this, items]() mutable {
+      WrittenShard w = write_stage(src_, opt_, *items);
+      items.reset();  // the images, freed now rather than when the next shard replaces this future
+      return w;
+    });
   }
-  // Waits for the shard in hand, if any; rethrows its failure.
+  // Waits until every shard handed over is committed; rethrows the first failure.
   void finish() {
-    if (!pending_.valid()) return;
-    pending_.get();
-    log::event("shard_written", {{"shard", pending_k_}, {"count", pending_count_}, {"skipped", pending_skipped_}});
+    if (writing_.valid()) commit(writing_.get());
+    collect();
   }
 
  private:
+  void commit(WrittenShard w) {
+    try {
+      collect();
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(w.tmp, ec);  // never committed: leave no temporary behind
+      throw;
+    }
+    committing_k_ = w.k;
+    committing_count_ = w.count;
+    committing_skipped_ = w.skipped.size();
+    committing_ = std::async(std::launch::async, [this, w = std::move(w)] { commit_stage(opt_, w); });
+  }
+  void collect() {
+    if (!committing_.valid()) return;
+    committing_.get();
+    log::event("shard_written",
+               {{"shard", committing_k_}, {"count", committing_count_}, {"skipped", committing_skipped_}});
+  }
   const ShardSource& src_;
   const ShardOptions& opt_;
-  std::future<void> pending_;
-  int64_t pending_k_ = 0, pending_count_ = 0;
-  size_t pending_skipped_ = 0;
+  std::future<WrittenShard> writing_;
+  std::future<void> committing_;
+  int64_t committing_k_ = 0, committing_count_ = 0;
+  size_t committing_skipped_ = 0;
 };
 
 }  // namespace
@@ -205,6 +267,7 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   if (opt.deflate < 0 || opt.deflate > 9) throw ConfigError("deflate must be in 0..9");
   const int rank = mpi::rank(), size = mpi::size();
   const int64_t count = src.count();
+  keep_freed_memory();
   const int64_t nshards = (count + opt.shard_size - 1) / opt.shard_size;
 
   // Rank 0 creates the directories; the others learn whether that worked.
@@ -226,36 +289,28 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
   if (rank == 0) progress = std::make_unique<Progress>("shard (rank 0)", mine, "img");
   int64_t kept = 0, built = 0;
   std::string failure;
-  bool stopped = false;
-  // Rounds of one shard per rank, each opened by a vote every rank takes part in (some with no
-  // shard in the last round): a signal that reached one rank, or a rank's failure, stops all
-  // after the round in hand, instead of the others building the rest of theirs first.
-  const int64_t rounds = (nshards + size - 1) / size;
+  // A signal that reached one rank, or a rank's failure, stops all after the shard in hand.
+  // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
   ShardWriter writer(src, opt);
-  for (int64_t round = 0; round < rounds; ++round) {
-    // Finished shards are kept by fingerprint, so a stop between shards loses nothing.
-    if (mpi::allreduce_or(stop_requested() || !failure.empty())) {
-      stopped = true;  // (a failure on any rank is reported first, below)
-      break;
-    }
-    const int64_t k = round * size + rank;
-    if (k >= nshards) continue;
-    try {
-      const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
-      const std::string fp = shard_fingerprint(src, opt, first, last);
-      if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
-        ++kept;
-        if (progress) progress->advance(last - first);
-        log::debug("shard {} is done (fingerprint {}), kept", k, fp.substr(0, 12));
-        continue;
-      }
-      ShardItems items = produce_shard(src, k, first, last, fp, progress.get());
-      writer.store(std::move(items));  // a failure storing the previous shard surfaces here
-      ++built;
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
+  const bool stopped = mpi::for_each_round(
+      nshards, [&] { return stop_requested() || !failure.empty(); },  // (a failure is reported first, below)
+      [&](int64_t k) {
+        try {
+          const int64_t first = k * opt.shard_size, last = std::min(count, first + opt.shard_size);
+          const std::string fp = shard_fingerprint(src, opt, first, last);
+          if (shard_is_done(opt.out_dir, k, fp, opt.verify)) {
+            ++kept;
+            if (progress) progress->advance(last - first);
+            log::debug("shard {} is done (fingerprint {}), kept", k, fp.substr(0, 12));
+            return;
+          }
+          ShardItems items = produce_shard(src, k, first, last, fp, progress.get());
+          writer.store(std::move(items));  // a failure storing the previous shard surfaces here
+          ++built;
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      });
   // The last shard (or the one in hand when a stop came) is finished before anyone votes again.
   try {
     writer.finish();

@@ -10,6 +10,7 @@
 #include "core/signals.h"
 #include "data/codec.h"
 #include "mpi/mpi.h"
+#include "mpi/rounds.h"
 
 namespace sg::data {
 
@@ -40,37 +41,25 @@ std::string synth_preview_png(const SynthParams& p, int n) {
   return encode_png(sheet);
 }
 
-void export_synth_images(const SynthParams& p, const std::string& dir, const std::string& format, int rank,
-                         int size) {
+void export_synth_images(const SynthParams& p, const std::string& dir, const std::string& format) {
+  const int rank = mpi::rank(), size = mpi::size();
   if (format != "png" && format != "jpg")
     throw ConfigError("synth images: format must be \"png\" or \"jpg\", got '" + format + "'");
   create_dirs(dir);
   int64_t mine = 0;
   for (int64_t i = rank; i < p.count; i += size) ++mine;
   Progress progress("synth images (rank " + std::to_string(rank) + ")", mine, "img");
-  bool stopped = false;
-  // Rounds of one image per rank; every rank takes part in every round's stop vote (some with no
-  // image in the last), so a signal that reached one rank stops all within an image, instead of
-  // the others exporting the rest of theirs first. The vote is a few microseconds against the
-  // milliseconds an image takes.
-  const int64_t rounds = (p.count + size - 1) / size;
-  for (int64_t round = 0; round < rounds; ++round) {
-    // Images are written atomically and skipped when present: a stop loses nothing.
-    if (mpi::allreduce_or(stop_requested())) {
-      stopped = true;
-      break;
-    }
-    const int64_t i = round * size + rank;
-    if (i >= p.count) continue;
+  // A signal that reached one rank stops all within an image, instead of the others exporting
+  // the rest of theirs first. Images are written atomically and skipped when present: a stop
+  // loses nothing.
+  const bool stopped = mpi::for_each_round(p.count, stop_requested, [&](int64_t i) {
     const std::string path = (std::filesystem::path(dir) / fmt::format("{:06d}.{}", i, format)).string();
-    if (std::filesystem::exists(path)) {  // written atomically, so present means complete
-      progress.advance();
-      continue;
+    if (!std::filesystem::exists(path)) {  // written atomically, so present means complete
+      const SynthSample s = render_synth_sample(p, i);
+      write_file_atomic(path, format == "png" ? encode_png(s.rgb) : encode_jpeg(s.rgb, 95));
     }
-    const SynthSample s = render_synth_sample(p, i);
-    write_file_atomic(path, format == "png" ? encode_png(s.rgb) : encode_jpeg(s.rgb, 95));
     progress.advance();
-  }
+  });
   progress.finish();
   // Every rank voted in the same rounds, so all agree here.
   if (stopped)

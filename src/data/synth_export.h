@@ -12,9 +12,9 @@ namespace sg::data {
 // (n/2 + 0.5 as colour) and depth (near bright, far dark).
 std::string synth_preview_png(const SynthParams& p, int n);
 
-// Writes the samples i ≡ rank (mod size) as <dir>/<i:06d>.<format> (png or jpg, quality 95),
-// each atomically. Collective only in that every rank calls it; no communication.
-void export_synth_images(const SynthParams& p, const std::string& dir, const std::string& format, int rank,
-                         int size);
+// Writes the samples i ≡ rank (mod size) of the MPI ranks as <dir>/<i:06d>.<format> (png or
+// jpg, quality 95), each atomically, skipping those present. A collective (mpi::for_each_round):
+// a stop signal on any rank stops all within an image, with exit code 75 (preempted).
+void export_synth_images(const SynthParams& p, const std::string& dir, const std::string& format);
 
 }  // namespace sg::data

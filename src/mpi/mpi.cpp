@@ -6,8 +6,10 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 namespace sg::mpi {
 namespace {
@@ -106,6 +108,21 @@ bool allreduce_or(bool value) {
   int v = value ? 1 : 0;
   check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "Allreduce");
   return v != 0;
+}
+
+bool vote_or(bool value) {
+  if (size() == 1) return value;
+  int v = value ? 1 : 0;
+  MPI_Request req = MPI_REQUEST_NULL;
+  check(MPI_Iallreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD, &req), "Iallreduce");
+  auto pause = std::chrono::microseconds(10);
+  for (;;) {
+    int done = 0;
+    check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "Test");
+    if (done) return v != 0;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
 }
 
 void broadcast(void* data, int64_t bytes, int root) {

@@ -1,11 +1,15 @@
 // Benchmark of sharding and the loader (not part of the test suite; run tests/bench/data_bench.sh).
 //   data_bench gen DIR N SIZE          N procedural SIZE-px JPEGs (quality 90)
-//   data_bench decode DIR              read + decode every *.jpg once, one process: img/s
+//   data_bench decode DIR              read + decode every *.jpg once, one process: img/s and
+//                                      CPU ms per image
 //   data_bench shard DIR OUT SIZE [DEFLATE]  (under mpirun) run_sharding with a SIZE-crop recipe
-//                                      at zlib level DEFLATE (default: ShardOptions'): img/s
+//                                      at zlib level DEFLATE (default: ShardOptions'): img/s and
+//                                      CPU ms per image (all ranks and threads)
 //   data_bench loader DIR SHARDS B S N loader batches/s vs decoding B JPEGs + resize every step
 //   data_bench profile DIR SIZE OUT    ms per image of each sharding step (read + decode + recipe,
 //                                      HDF5 write at deflate 1 and 0, hashing the shard file)
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +32,13 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 static double secs(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
+
+// CPU seconds of this process so far, every thread (user + system).
+static double cpu_secs() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 static std::vector<std::string> jpgs(const std::string& dir) {
   std::vector<std::string> v;
@@ -69,10 +80,11 @@ int main(int argc, char** argv) {
   }
   if (mode == "decode") {
     const auto files = jpgs(argv[2]);
+    const double c0 = cpu_secs();
     const auto t0 = Clock::now();
     size_t px = 0;
     for (const auto& f : files) px += decode_image(sg::read_file(f)).image.rgb.size();
-    std::printf("%.1f\n", files.size() / secs(t0));
+    std::printf("%.1f %.4f\n", files.size() / secs(t0), 1e3 * (cpu_secs() - c0) / files.size());
     return px == 0;
   }
   if (mode == "shard") {
@@ -89,10 +101,14 @@ int main(int argc, char** argv) {
     opt.shard_size = 100;
     if (argc > 5) opt.deflate = std::stoi(argv[5]);
     sg::mpi::barrier();
+    const double c0 = cpu_secs();
     const auto t0 = Clock::now();
     const auto m = run_sharding(src, opt);
     sg::mpi::barrier();
-    if (sg::mpi::rank() == 0) std::printf("%.1f\n", m["count"].get<double>() / secs(t0));
+    const double rate = m["count"].get<double>() / secs(t0);
+    double cpu = cpu_secs() - c0;  // every rank's, writer threads included
+    sg::mpi::allreduce_sum(&cpu, 1);
+    if (sg::mpi::rank() == 0) std::printf("%.1f %.4f\n", rate, 1e3 * cpu / m["count"].get<double>());
     return 0;
   }
   if (mode == "profile") {
