@@ -6,13 +6,7 @@
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
 slurm_test_cluster
-cat > profile.toml <<TOML
-[slurm]
-partition = "debug"
-time = "00:05:00"
-launcher = "mpirun"
-template = "$SG_SOURCE_DIR/slurm/job.sh.tmpl"
-TOML
+slurm_test_profile profile.toml
 # Each task writes the directory it was handed: it succeeds only if the script passed the
 # hostile path through intact.
 { pipeline_header hb

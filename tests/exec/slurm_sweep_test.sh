@@ -8,13 +8,7 @@
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
 slurm_test_cluster
-cat > profile.toml <<TOML
-[slurm]
-partition = "debug"
-time = "00:05:00"
-launcher = "mpirun"
-template = "$SG_SOURCE_DIR/slurm/job.sh.tmpl"
-TOML
+slurm_test_profile profile.toml
 # Each stage appends to a file beside the runs what ran: data once, fit once per task of each
 # copy (tasks = 1 or 2, an array), score once per point.
 {

@@ -6,15 +6,8 @@
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
 source "$SG_SOURCE_DIR/tests/lib/slurm_cluster.sh"
 slurm_test_cluster
-cat > profile.toml <<TOML
-[slurm]
-partition = "debug"
-time = "00:05:00"
-launcher = "mpirun"
-template = "$SG_SOURCE_DIR/slurm/job.sh.tmpl"
 # Held: the job stays pending until cancelled, so nothing here depends on timing.
-extra = ["--hold"]
-TOML
+slurm_test_profile profile.toml 'extra = ["--hold"]'
 write_pipeline() {
   { pipeline_header tw
     command_stage slow "echo $1 > out.txt; sleep 120" 'outputs = ["out.txt"]'

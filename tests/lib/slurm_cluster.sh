@@ -18,6 +18,15 @@ slurm_test_cluster() {
   slurm_start "$CLUSTER" || fail "slurmctld/slurmd did not start (logs above): the Slurm tests cannot run"
 }
 
+# slurm_test_profile FILE [LINE...]: the test cluster's submit profile (partition debug, 5
+# minutes, mpirun, the repository's job template), with any further TOML lines of [slurm] after.
+slurm_test_profile() {
+  local file=$1; shift
+  { printf '[slurm]\npartition = "debug"\ntime = "00:05:00"\nlauncher = "mpirun"\n'
+    printf 'template = "%s/slurm/job.sh.tmpl"\n' "$SG_SOURCE_DIR"
+    local line; for line in "$@"; do printf '%s\n' "$line"; done; } > "$file"
+}
+
 slurm_start() {
   SLURM_DIR=$1
   mkdir -p "$SLURM_DIR"/{state,spool,log,run}
