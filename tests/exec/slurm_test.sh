@@ -147,7 +147,9 @@ grep -q 'SLURM_RESTART_COUNT=1' "$TR/logs/train.log" || fail "the trainer did no
 # shell, mpirun, both ranks), SIGKILL after the grace time, and requeues the job itself. mpirun
 # exits 1 at once while the ranks still agree to stop and checkpoint: the attempt must be
 # recorded as preempted (not failed), the trainer's stop lines must reach the stage log, and
-# the requeued job must resume from that checkpoint to the end.
+# the requeued job must resume from that checkpoint to the end. The ranks are frozen first
+# (slurm_freeze_stage): Slurm's SIGCONT before its SIGTERM wakes them, and the 40-step run cannot
+# end before slurmctld gets round to the preemption.
 sed 's/^partition = .*/partition = "low"/' "$PROFILE" > "$WORK/low.toml"
 PR=$WORK/preempt_run
 tiny_train_pipeline slurm_pre 'ckpt_every = 1000' 'sample_every = 0' 'threads = 1' > "$WORK/pre_train.toml"
@@ -155,6 +157,7 @@ expect_exit 0 "$SHADEGAN" submit "$WORK/pre_train.toml" --run-dir "$PR" --profil
 PJOB=$(grep -Eo 'train +job [0-9]+' <<<"$OUT" | grep -Eo '[0-9]+$')
 pre_few() { grep -Eq 'train ([3-9]|[1-9][0-9]+)/' "$PR/logs/train.log"; }
 WAIT_TICKS=600 wait_for pre_few
+slurm_freeze_stage "$PR" train
 UJOB=$(sbatch --parsable -p urgent -N 1 -n "$(nproc)" -o /dev/null --wrap 'sleep 5') || fail "cannot submit the urgent job"
 wait_for test -e "$PR/state/train.preempted.json"
 # The batch script has decided (the job left RUNNING); the attempt is not a failure.
@@ -166,6 +169,7 @@ grep -q 'train: stopped by signal 15 after step' "$PR/logs/train.log" ||
 plat=$(cat "$PR/train/LATEST") || fail "no checkpoint after the preemption: $(tail -20 "$PR/logs/train.log")"
 pstep=$((10#${plat#step-}))
 [ "$pstep" -ge 3 ] && [ "$pstep" -lt 40 ] || fail "preempted at $plat, expected a step between 3 and 39"
+echo "slurm_test: 2c preempted after step $pstep"
 slurm_wait_job "$UJOB" 120 || fail "the urgent job did not end"
 ppend() { squeue -h -j "$PJOB" -o %T | grep -q PENDING; }
 wait_for ppend

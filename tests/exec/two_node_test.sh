@@ -77,6 +77,7 @@ PY
 trained_a_few() { grep -Eq 'train ([3-9]|[1-9][0-9]+)/' "$RUN/logs/train.log"; }
 wait_for trained_a_few
 grep -q '2 rank(s)' "$RUN/logs/train.log" || fail "training did not start on 2 ranks: $(tail -20 "$RUN/logs/train.log")"
+slurm_freeze_stage "$RUN" train
 UJOB=$(sbatch --parsable -p urgent -N 2 -n 2 -o /dev/null --wrap 'sleep 5') || fail "cannot submit the urgent job"
 wait_for test -e "$RUN/state/train.preempted.json"
 left_running() { ! squeue -h -j "$TJOB" -o %T | grep -Eq 'RUNNING|COMPLETING'; }

@@ -130,3 +130,16 @@ slurm_wait_job() {
   squeue >&2
   return 1
 }
+
+# slurm_freeze_stage RUN_DIR STAGE: SIGSTOP every process running STAGE of RUN_DIR (the ranks,
+# and mpirun, whose command lines name `stage-exec --run-dir RUN_DIR --stage STAGE`), so that no
+# training step passes while slurmctld decides on a preemption. Its latency is the scheduler's,
+# not ours: an unfrozen 40-step tiny run sometimes finished before the urgent job preempted it.
+# Slurm's preemption sends SIGCONT before SIGTERM to every process of the job (as it must for a
+# suspended job; platform-notes.md), so the frozen ranks resume only to stop. Fails if none.
+slurm_freeze_stage() {
+  local pids
+  pids=$(pgrep -f -- "stage-exec --run-dir $1 --stage $2( |\$)") ||
+    fail "no process of stage $2 of $1 to freeze"
+  kill -STOP $pids
+}
