@@ -75,6 +75,7 @@ int run(const RunArgs& a) {
   for (const auto& s : a.sets) overrides.push_back(config::parse_override(s));
   const config::Pipeline pipeline = config::load_pipeline(a.pipeline, overrides);
   const graph::JobGraph g = graph::build_graph(pipeline);
+  graph::check_params(g);
   if (a.jobs < 1) throw ConfigError("-j " + std::to_string(a.jobs) + ": expected at least 1");
   const std::string run_dir =
       fs::absolute(a.run_dir.empty() ? "runs/" + g.name : a.run_dir).lexically_normal().string();

@@ -32,6 +32,7 @@ int submit(const SubmitArgs& a) {
   std::vector<config::Override> overrides;
   for (const auto& s : a.sets) overrides.push_back(config::parse_override(s));
   const graph::JobGraph g = graph::build_graph(config::load_pipeline(a.pipeline, overrides));
+  graph::check_params(g);
   const std::string run_dir =
       fs::absolute(a.run_dir.empty() ? "runs/" + g.name : a.run_dir).lexically_normal().string();
   exec::SlurmOptions so;

@@ -54,10 +54,11 @@ std::vector<sg::graph::ParamSpec> train_params() {
   };
 }
 
-sg::train::TrainOptions options_from(const json& p, const std::string& train_dir, const std::string& data_default,
-                                     const std::string& synth_default) {
+// Everything the stage's parameters alone decide, checked: the curriculum with its overrides and
+// the option ranges. The kind's `check` runs it when a run is planned; options_from adds the
+// directories, which exist only when the stage starts.
+sg::train::TrainOptions options_from_params(const json& p) {
   sg::train::TrainOptions o;
-  o.train_dir = train_dir;
   o.curriculum = sg::config::load_curriculum(p.at("curriculum").get<std::string>());
   for (const auto& kv : p.at("set")) {
     const std::string s = kv.get<std::string>();
@@ -66,11 +67,6 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
     o.curriculum.apply_override(s.substr(0, eq), s.substr(eq + 1));
   }
   o.data_dir = p.at("data").get<std::string>();
-  if (o.data_dir.empty()) o.data_dir = data_default;
-  if (o.data_dir.empty() || !fs::exists(fs::path(o.data_dir) / "manifest.json"))
-    throw sg::ConfigError("train: no shard directory with manifest.json (give data, or run after a shard stage)" +
-                          (o.data_dir.empty() ? std::string() : ": " + o.data_dir));
-  o.synth_dir = synth_default;
   o.light_prior = p.at("light_prior").get<std::string>();
   o.init = p.at("init").get<std::string>();
   o.lpips_weights = p.at("lpips_weights").get<std::string>();
@@ -104,6 +100,18 @@ sg::train::TrainOptions options_from(const json& p, const std::string& train_dir
   return o;
 }
 
+sg::train::TrainOptions options_from(const json& p, const std::string& train_dir, const std::string& data_default,
+                                     const std::string& synth_default) {
+  sg::train::TrainOptions o = options_from_params(p);
+  o.train_dir = train_dir;
+  if (o.data_dir.empty()) o.data_dir = data_default;
+  if (o.data_dir.empty() || !fs::exists(fs::path(o.data_dir) / "manifest.json"))
+    throw sg::ConfigError("train: no shard directory with manifest.json (give data, or run after a shard stage)" +
+                          (o.data_dir.empty() ? std::string() : ": " + o.data_dir));
+  o.synth_dir = synth_default;
+  return o;
+}
+
 void run(const sg::train::TrainOptions& o) {
   const int code = sg::train::run_training(o);
   if (code == sg::to_int(sg::ExitCode::preempted))
@@ -125,6 +133,7 @@ const bool kind_registered = [] {
     }
     run(options_from(ctx.params, ctx.stage_dir, data, synth));
   };
+  k.check = [](const json& p) { options_from_params(p); };
   sg::graph::register_kind(std::move(k));
   return true;
 }();

@@ -134,6 +134,17 @@ nlohmann::json resolve_params(const config::StageDecl& stage, const KindSpec& ki
   return out;
 }
 
+void check_params(const JobGraph& g) {
+  for (const Stage& s : g.stages) {
+    if (!s.kind->check) continue;
+    try {
+      s.kind->check(s.params);
+    } catch (const ConfigError& e) {
+      throw ConfigError(s.where + ": " + s.name + ": " + e.what());
+    }
+  }
+}
+
 JobGraph build_graph(const config::Pipeline& p) {
   JobGraph g;
   g.name = p.name;

@@ -43,6 +43,11 @@ struct JobGraph {
 // file:line (exit 2).
 JobGraph build_graph(const config::Pipeline& pipeline);
 
+// Runs every stage kind's `check` on its resolved parameters: ConfigError with the stage's
+// file:line. For the commands that plan a run; a run's own snapshot is not checked again (its
+// stages read their inputs when they start).
+void check_params(const JobGraph& graph);
+
 // Resolve one stage's parameters against its kind. `base_dir` anchors relative paths written in
 // the file; paths given with --set are relative to the current directory.
 nlohmann::json resolve_params(const config::StageDecl& stage, const KindSpec& kind,

@@ -56,6 +56,12 @@ struct KindSpec {
   // under stage_dir; the executors run tasks concurrently (local) or as one job array (Slurm),
   // and the stage is done when every task is.
   std::function<int(const nlohmann::json& params)> task_count;
+  // Checks the resolved parameters when a run is planned (run, submit, sweep, dry runs too), for
+  // what their types cannot show: a curriculum that does not load, an override naming no key.
+  // Without it a typo in the train stage surfaced only after synth and shard had run, or, on
+  // Slurm, after the chain had waited its turn in the queue. Throws ConfigError saying what is
+  // wrong. Unset: nothing to check.
+  std::function<void(const nlohmann::json& params)> check;
 };
 
 void register_kind(KindSpec kind);

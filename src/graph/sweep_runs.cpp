@@ -38,6 +38,7 @@ SweepRuns plan_sweep(const config::Sweep& sweep, const std::string& runs_root) {
     config::Pipeline pp = config::point_pipeline(sweep, base, p);
     pp.name = pipeline_name(p.name);
     graphs.push_back(build_graph(pp));
+    check_params(graphs.back());
   }
   // A copy done in an earlier form of the sweep stays in use by a point that alone has it now
   // (the sweep lost the other eval settings): computing it again in the point would be waste.

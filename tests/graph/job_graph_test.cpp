@@ -85,6 +85,20 @@ TEST_CASE("kind and parameter mistakes name file:line and list what is valid") {
             .find("--set a.sizes: a.sizes: unknown parameter of kind 't_gen' 'sizes' (did you mean 'size'?)") == 0);
 }
 
+TEST_CASE("check_params runs each kind's check and names the stage's file:line; build_graph alone does not") {
+  const std::string text = "[[stage]]\nname = \"a\"\nkind = \"t_gen\"\nlabel = \"x\"\n"
+                           "[[stage]]\nname = \"f\"\nkind = \"t_fan\"\ntasks = 0\n";
+  const sg::graph::JobGraph g = graph_of(text);  // a run's snapshot is loaded like this: no check
+  std::string err;
+  try {
+    sg::graph::check_params(g);
+  } catch (const sg::ConfigError& e) {
+    err = e.what();
+  }
+  CHECK(err == "/jobs/p.toml:5: f: tasks: expected >= 1, got 0");
+  CHECK_NOTHROW(sg::graph::check_params(graph_of(text, {"f.tasks=3"})));
+}
+
 TEST_CASE("--set changes the resolved parameter and the fingerprint") {
   const auto base = graph_of(sg_test::kChain);
   const auto set = graph_of(sg_test::kChain, {"b.size=5"});

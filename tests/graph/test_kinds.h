@@ -66,6 +66,10 @@ inline void register_test_kinds() {
     fan.name = "t_fan";
     fan.params = {{"tasks", ParamType::integer, 2, ""}, {"fail", ParamType::string_list, nlohmann::json::array(), ""}};
     fan.task_count = [](const nlohmann::json& p) { return static_cast<int>(p.at("tasks").get<int64_t>()); };
+    fan.check = [](const nlohmann::json& p) {
+      if (p.at("tasks").get<int64_t>() < 1)
+        throw sg::ConfigError("tasks: expected >= 1, got " + p.at("tasks").dump());
+    };
     fan.run = [](const sg::graph::StageContext& ctx) {
       const int i = ctx.task_index;
       if (i < 0 || ctx.task_count != ctx.params["tasks"].get<int64_t>()) throw sg::StageError("t_fan: bad task fields");
