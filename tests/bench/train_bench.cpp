@@ -39,6 +39,7 @@
 #include "mpi/mpi.h"
 #include "mpi/rank_threads.h"
 #include "train/checkpoint.h"
+#include "train/lpips.h"
 #include "train/model_setup.h"
 #include "train/train_step.h"
 #include "train/trainer.h"
@@ -61,6 +62,20 @@ model::LightPrior prior() {
   for (int i = 0; i < 4; ++i) mean[i] = p.mean[i];
   for (int i = 0; i < 16; ++i) cov[i / 4][i % 4] = p.cov[i];
   return model::make_light_prior(mean, cov, "default");
+}
+
+// LPIPS-VGG with random weights of the real shapes: the depth loss "l1+lpips" costs the same
+// FLOPs whatever the weights, and the real ones are files this machine may not have. Without it
+// the bench skipped the LPIPS half of the reference's depth loss (VGG16 at 128 px on prediction
+// and target, and the backward through the prediction's).
+train::Lpips random_lpips() {
+  train::Lpips net;
+  for (const train::VggConv& c : train::vgg16_convs()) {
+    net.conv_w.push_back(torch::randn({c.out, c.in, 3, 3}) * std::sqrt(2.0 / (c.in * 9)));
+    net.conv_b.push_back(torch::zeros({c.out}));
+  }
+  for (int64_t ch : {64, 128, 256, 512, 512}) net.lin.push_back(torch::rand({1, ch, 1, 1}) / double(ch));
+  return net;
 }
 
 struct Case {
@@ -97,6 +112,7 @@ void worker(const Case& c) {
   torch::manual_seed(0);
   train::build_models(st, cur, {cur.globals.unique_lr, false}, rank == 0, torch::kCPU);
   st.prior = prior();
+  if (cur.globals.surf_track && cur.globals.depth_loss == "l1+lpips") st.lpips = random_lpips();
   st.draws = model::seeded_draws(rank + 1);
   st.step = c.step;
   const int64_t B = r.stage.batch_size, S = r.stage.img_size;
@@ -122,9 +138,10 @@ void worker(const Case& c) {
 
   if (rank == 0) {
     const model::BlockCacheStats bc = model::block_cache_stats();
-    std::printf("RESULT %s ranks=%d block_cache=%s(%lld hits, %lld misses, peak %.2f GiB mapped) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
+    std::printf("RESULT %s ranks=%d threads=%d depth_loss=%s block_cache=%s(%lld hits, %lld misses, peak %.2f GiB mapped) batch=%lld size=%lld N=%lld sec_per_iter=%.4f cpu_s_per_iter=%.3f img_per_s=%.3f flop=%.4g "
                 "gflops=%.2f peak_gflops=%.2f util=%.3f\n",
-                c.name, world, model::use_block_cache() ? "on" : "off", (long long)bc.hits, (long long)bc.misses,
+                c.name, world, at::get_num_threads(),
+                !cur.globals.surf_track ? "none" : st.lpips.defined() ? "l1+lpips" : "l1", model::use_block_cache() ? "on" : "off", (long long)bc.hits, (long long)bc.misses,
                 double(bc.peak_mapped_bytes) / (1 << 30),
                 (long long)B, (long long)S, (long long)N, secs, cpu, double(B * world) / secs,
                 flop, flop / secs / 1e9, peak_sum, flop / secs / 1e9 / peak_sum);
@@ -201,7 +218,9 @@ int main(int argc, char** argv) {
       if (only_ranks && ranks != only_ranks) continue;
       for (const std::string& cache : cache_modes) {
         ProcessSpec spec;
-        spec.argv = {"mpirun", "-np", std::to_string(ranks), "-x", "SG_BLOCK_CACHE", self};
+        // --bind-to none: Open MPI binds each rank to one core when np <= 2, which left a lone
+        // rank one thread on a two-core machine; unbound, mpi::rank_threads divides the cores.
+        spec.argv = {"mpirun", "--bind-to", "none", "-np", std::to_string(ranks), "-x", "SG_BLOCK_CACHE", self};
         spec.env = {{"SG_BENCH_CASE", c.name}, {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
                     {"SG_BENCH_CKPT", tmp}, {"SG_BLOCK_CACHE", cache}};
         const auto e = run_process(spec);
