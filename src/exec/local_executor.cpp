@@ -29,7 +29,10 @@ std::vector<std::string> stage_command(const LocalOptions& o, const graph::Stage
                                        const std::string& run_dir, int task) {
   std::vector<std::string> argv;
   // One rank needs no launcher: MPI's singleton init gives the same program size 1.
-  if (s.kind->mpi && s.ranks > 1) argv = {o.mpirun, "-np", std::to_string(s.ranks)};
+  // --bind-to none: Open MPI binds each rank to one core when np <= 2, so two ranks on a
+  // 32-core machine ran one thread each; unbound, mpi::rank_threads divides the CPUs this run
+  // may use among the ranks sharing them.
+  if (s.kind->mpi && s.ranks > 1) argv = {o.mpirun, "--bind-to", "none", "-np", std::to_string(s.ranks)};
   for (const auto& a : {o.exe, std::string("stage-exec"), std::string("--run-dir"), run_dir,
                         std::string("--stage"), s.name})
     argv.push_back(a);

@@ -126,6 +126,12 @@ std::vector<std::string> launch_words(const SlurmProfile& p, const graph::Stage&
     if (shadegan.find_first_of(" \t\n") == std::string::npos)
       w.insert(w.end(), {"--mca", "orte_launch_agent", shadegan + " signal-shield orted"});
   }
+  // Open MPI binds each rank to one core when np <= 2, whatever --cpus-per-task gave the job:
+  // unbound, mpi::rank_threads takes the rank's share (the job's CPUs, SLURM_CPUS_PER_TASK).
+  // A profile that binds on purpose (launcher_args with --bind-to) is left as it says.
+  if (p.launcher == "mpirun" &&
+      std::find(p.launcher_args.begin(), p.launcher_args.end(), "--bind-to") == p.launcher_args.end())
+    w.insert(w.end(), {"--bind-to", "none"});
   w.insert(w.end(), p.launcher_args.begin(), p.launcher_args.end());
   return w;
 }

@@ -164,6 +164,15 @@ TEST_CASE("mpirun's daemons on other nodes start shielded from SIGTERM, like mpi
   // Open MPI splits the agent at spaces: such a path is left out rather than broken.
   const auto spaced = launch_words(p, s, "/opt/my sg/shadegan");
   CHECK(std::find(spaced.begin(), spaced.end(), "orte_launch_agent") == spaced.end());
+  // Without a --bind-to of the profile's, ranks are unbound (Open MPI's np <= 2 default binds
+  // each to one core, whatever --cpus-per-task gave the job); a profile's own binding stays.
+  p.launcher_args = {};
+  CHECK(launch_words(p, s, "/opt/sg/shadegan") ==
+        std::vector<std::string>{"mpirun", "-np", "2", "--mca", "orte_launch_agent",
+                                 "/opt/sg/shadegan signal-shield orted", "--bind-to", "none"});
+  p.launcher_args = {"--bind-to", "core"};
+  CHECK(launch_words(p, s, "/opt/sg/shadegan").back() == "core");
+  p.launcher_args = {"--bind-to", "none"};
   p.launcher = "srun";
   CHECK(launch_words(p, s, "/opt/sg/shadegan") == std::vector<std::string>{"srun", "--bind-to", "none"});
   sg::graph::KindSpec plain;

@@ -78,7 +78,7 @@ TEST_CASE("the local executor starts stage-exec, under mpirun for MPI stages wit
   o.exe = "/bin/shadegan";
   using V = std::vector<std::string>;
   CHECK(exec::stage_command(o, g.stages[0], "/r") ==
-        V{"mpirun", "-np", "2", "/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "m"});
+        V{"mpirun", "--bind-to", "none", "-np", "2", "/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "m"});
   CHECK(exec::stage_command(o, g.stages[1], "/r") == V{"/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "one"});
   CHECK(exec::stage_command(o, g.stages[2], "/r") == V{"/bin/shadegan", "stage-exec", "--run-dir", "/r", "--stage", "g"});
 }

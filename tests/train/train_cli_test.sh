@@ -64,6 +64,12 @@ tiny_train_pipeline tiny 'stop_step = 3' 'ckpt_every = 2' 'sample_every = 3' 'sa
 expect_exit 0 "$SHADEGAN" run pipe.toml --run-dir run
 [ "$(cat run/train/LATEST)" = step-0000003 ] || fail "pipeline: LATEST"
 [ -s run/train/samples/latest.png ] || fail "pipeline: no samples"
+# The local executor starts the ranks unbound (mpirun --bind-to none): they divide the CPUs they
+# share, where Open MPI's default bound each to one core whatever the machine had.
+if [ "$(nproc)" -ge 2 ]; then
+  grep -q "CPUs allowed (affinity) / 2 ranks sharing them" run/logs/train.log ||
+    fail "the ranks did not share the machine's CPUs: $(grep 'thread(s)' run/logs/train.log)"
+fi
 expect_exit 0 "$SHADEGAN" run pipe.toml --run-dir run
 expect_out "nothing to do"
 
