@@ -53,6 +53,7 @@ class BlockCache final : public c10::Allocator {
   c10::DeleterFnPtr raw_deleter() const override { return &free_any; }
 
   void set_enabled(bool on) { enabled_.store(on); }
+  void trim() { release_all(); }
 
   BlockCacheStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -170,5 +171,9 @@ void set_block_cache_enabled(bool on) {
 }
 
 BlockCacheStats block_cache_stats() { return g_cache ? g_cache->stats() : BlockCacheStats{}; }
+
+void trim_block_cache() {
+  if (g_cache) g_cache->trim();
+}
 
 }  // namespace sg::model

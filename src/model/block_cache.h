@@ -29,6 +29,13 @@ bool use_block_cache();
 // benchmarks that compare the two within one process.
 void set_block_cache_enabled(bool on);
 
+// Unmaps every kept block (blocks in use are untouched). For when the shapes change for good: at
+// a curriculum stage's new image size or batch the old sizes never come back, and the cap evicts
+// the largest kept sizes first, so without this up to the old stage's working set (3.4 GiB at
+// CelebA's 32 px) would stay mapped beside the new one for the rest of the run, which is what a
+// Slurm job's memory limit would count.
+void trim_block_cache();
+
 struct BlockCacheStats {
   int64_t hits = 0, misses = 0;  // large allocations served from the cache / by a new mapping
   int64_t mapped_bytes = 0;      // mapped now, in use or kept

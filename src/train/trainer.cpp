@@ -22,6 +22,7 @@
 #include "core/progress.h"
 #include "core/signals.h"
 #include "data/loader.h"
+#include "model/block_cache.h"
 #include "mpi/mpi.h"
 #include "train/checkpoint.h"
 #include "weights/ema_check.h"
@@ -354,6 +355,8 @@ int run_training(const TrainOptions& o) {
   while (st.step < end) {
     r = cur.at(st.step);
     if (r.done) break;
+    if (r.stage.img_size != loader_size || r.stage.batch_size != loader_bs)
+      model::trim_block_cache();  // the old stage's block sizes will not come back
     if (r.stage.img_size != loader_size) {
       loader.set_img_size(static_cast<int>(r.stage.img_size));
       loader_size = r.stage.img_size;

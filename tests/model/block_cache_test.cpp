@@ -31,6 +31,23 @@ TEST_CASE("block cache: a freed large block serves the next tensor of its size")
   CHECK(b.sum().item<double>() == 3.0 * n);
 }
 
+TEST_CASE("block cache: trimming unmaps the kept blocks and leaves those in use") {
+  if (const char* e = std::getenv("SG_BLOCK_CACHE"); e && std::string(e) == "0") return;
+  REQUIRE(use_block_cache());
+  set_block_cache_enabled(true);
+  at::Tensor in_use = at::full({4 << 20}, 5.0f);
+  { at::Tensor freed = at::empty({6 << 20}); }
+  const BlockCacheStats before = block_cache_stats();
+  CHECK(before.kept_bytes >= (int64_t(6) << 22));
+  trim_block_cache();
+  const BlockCacheStats after = block_cache_stats();
+  CHECK(after.kept_bytes == 0);
+  CHECK(after.mapped_bytes == before.mapped_bytes - before.kept_bytes);
+  CHECK(in_use.sum().item<double>() == 5.0 * (4 << 20));
+  at::Tensor again = at::empty({6 << 20});  // a new mapping, not a kept block
+  CHECK(block_cache_stats().misses == after.misses + 1);
+}
+
 TEST_CASE("block cache: small blocks and a cache turned off do not go through it") {
   if (const char* e = std::getenv("SG_BLOCK_CACHE"); e && std::string(e) == "0") return;
   REQUIRE(use_block_cache());
