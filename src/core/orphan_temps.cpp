@@ -29,7 +29,7 @@ static int trailing_pid(const std::string& s, size_t from) {
 
 int temp_owner_pid(const std::string& n) {
   if (n.size() < 2 || n[0] != '.') return -1;
-  if (n.rfind(".tmp-old-", 0) == 0) return -1;
+  if (n.rfind(kAsidePrefix, 0) == 0) return -1;
   if (n.rfind(".tmp-", 0) == 0) {
     // .tmp-<checkpoint name>-<pid>
     const size_t dash = n.rfind('-');

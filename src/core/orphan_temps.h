@@ -13,6 +13,11 @@
 
 namespace sg {
 
+// The prefix of a checkpoint set aside while the same step is rewritten (train/checkpoint.cpp):
+// "<ckpt>/.tmp-old-<step name>". Not an orphan: the checkpoint listing trusts it when the
+// rewrite died before the new copy took the name, and pruning removes it otherwise.
+inline constexpr char kAsidePrefix[] = ".tmp-old-";
+
 // kill(pid, 0) succeeds or is refused for permissions: a process of that pid exists here.
 bool pid_alive(int pid);
 

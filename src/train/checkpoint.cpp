@@ -106,8 +106,8 @@ void prune(const std::string& train_dir, int keep) {
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string n = e.path().filename().string();
     if (!e.is_directory() || n.rfind(".tmp-", 0) != 0) continue;
-    if (n.rfind(".tmp-old-", 0) == 0) {
-      if (!fs::exists(root / n.substr(9))) continue;
+    if (n.rfind(kAsidePrefix, 0) == 0) {
+      if (!fs::exists(root / n.substr(sizeof(kAsidePrefix) - 1))) continue;
     } else if (const int pid = temp_owner_pid(n); pid != ::getpid() && (pid < 0 || pid_alive(pid))) {
       continue;
     }
@@ -173,7 +173,7 @@ std::string save_checkpoint(TrainState& st, const std::string& train_dir, const 
     if (fs::exists(final_dir)) {
       // The same step again (after a rollback, or a resumed run stopping at once): the new
       // state replaces the old one, which is moved aside first so a crash keeps one of them.
-      const std::string aside = (fs::path(checkpoint_root(train_dir)) / (".tmp-old-" + name)).string();
+      const std::string aside = (fs::path(checkpoint_root(train_dir)) / (kAsidePrefix + name)).string();
       fs::remove_all(aside);
       fs::rename(final_dir, aside);
     }

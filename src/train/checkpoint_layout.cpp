@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/orphan_temps.h"
 
 namespace fs = std::filesystem;
 
@@ -85,7 +86,7 @@ std::vector<CheckpointInfo> list_checkpoints(const std::string& train_dir, bool 
     std::string name = e.path().filename().string();
     // A checkpoint moved aside while the same step was being rewritten (save_checkpoint): if the
     // crash came before the new one took its name, the old one is the trusted copy of its step.
-    const std::string aside = ".tmp-old-";
+    const std::string aside = kAsidePrefix;
     if (name.rfind(aside, 0) == 0) {
       name = name.substr(aside.size());
       if (fs::exists(root / name)) continue;
