@@ -163,16 +163,6 @@ bool preempted_by_this_attempt(const std::string& run_dir, const std::string& st
          note->value("slurm_restart_count", std::string()) == env_or_empty("SLURM_RESTART_COUNT");
 }
 
-std::optional<nlohmann::json> read_note(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  try {
-    return read_json(path);
-  } catch (const FormatError&) {
-    return std::nullopt;  // being replaced, or damaged: as if absent
-  }
-}
-
 // Waits until this attempt's stage has reported preemption (true) or its ranks are gone or the
 // time is up (false).
 bool wait_for_preempted(const std::string& run_dir, const std::string& stage, int task, int seconds) {
@@ -181,7 +171,7 @@ bool wait_for_preempted(const std::string& run_dir, const std::string& stage, in
     if (preempted_by_this_attempt(run_dir, stage)) return true;
     const std::string running = task >= 0 ? graph::task_running_path(run_dir, stage, task)
                                           : graph::running_path(run_dir, stage);
-    const auto note = read_note(running);
+    const auto note = graph::read_state_note(running);
     const bool alive = note && graph::running_alive(*note);
     if (!alive || std::chrono::steady_clock::now() >= deadline) return preempted_by_this_attempt(run_dir, stage);
     ::usleep(200 * 1000);

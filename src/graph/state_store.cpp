@@ -172,7 +172,7 @@ void write_failure(const std::string& run_dir, const std::string& stage, int exi
   write_json_atomic(failure_path(run_dir, stage), j);
 }
 
-static std::optional<nlohmann::json> read_optional(const std::string& path) {
+std::optional<nlohmann::json> read_state_note(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   try {
@@ -183,7 +183,7 @@ static std::optional<nlohmann::json> read_optional(const std::string& path) {
 }
 
 std::optional<nlohmann::json> read_failure(const std::string& run_dir, const std::string& stage) {
-  return read_optional(failure_path(run_dir, stage));
+  return read_state_note(failure_path(run_dir, stage));
 }
 
 void write_preempted(const std::string& run_dir, const std::string& stage, int task, int exit_code) {
@@ -195,7 +195,7 @@ void write_preempted(const std::string& run_dir, const std::string& stage, int t
 }
 
 std::optional<nlohmann::json> read_preempted(const std::string& run_dir, const std::string& stage) {
-  return read_optional(preempted_path(run_dir, stage));
+  return read_state_note(preempted_path(run_dir, stage));
 }
 
 void write_running(const std::string& run_dir, const std::string& stage) {
@@ -204,7 +204,7 @@ void write_running(const std::string& run_dir, const std::string& stage) {
 }
 
 std::optional<nlohmann::json> read_running(const std::string& run_dir, const std::string& stage) {
-  return read_optional(running_path(run_dir, stage));
+  return read_state_note(running_path(run_dir, stage));
 }
 
 bool running_alive(const nlohmann::json& running) {

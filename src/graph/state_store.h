@@ -81,6 +81,10 @@ std::string log_attempt_header(const std::string& stage, const std::string& time
 // A failed attempt: exit code, time, message and the end of its log.
 void write_failure(const std::string& run_dir, const std::string& stage, int exit_code,
                    const std::string& message);
+// A state note (failure, preemption, running) at `path`: its JSON, or nothing when it is absent
+// or unreadable (being replaced, or damaged by hand: the marker decides, not the note).
+std::optional<nlohmann::json> read_state_note(const std::string& path);
+
 std::optional<nlohmann::json> read_failure(const std::string& run_dir, const std::string& stage);
 
 // A stage (or one task of it: task >= 0) stopped with the resumable exit code.
