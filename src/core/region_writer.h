@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "core/error.h"
 #include "core/hash.h"
 
 namespace sg {
