@@ -1,6 +1,7 @@
 #include "core/region_writer.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,16 +16,25 @@
 namespace sg {
 namespace {
 
-// 1 MiB: large enough that the disk sees few, long writes; small enough to stay in the cache
-// between being filled, hashed and handed to the disk.
-constexpr size_t kStage = size_t{1} << 20;
+// 2 MiB, on a 2 MiB boundary: the disk sees few, long writes, and the stage can be one huge
+// page, which the kernel pins for each direct write in one piece instead of 512 (a direct write
+// cost ~15 us of CPU per 197 kB image with 4 KiB pages, ~10 with a huge page). Each piece is
+// hashed right after it is copied in, while it is in the cache.
+constexpr size_t kStage = size_t{2} << 20;
+
+uint8_t* stage_alloc() {
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(kStage, kStage));
+  // Only advice: where transparent huge pages are off, the stage is 512 small pages.
+  if (p) (void)::madvise(p, kStage, MADV_HUGEPAGE);
+  return p;
+}
 
 }  // namespace
 
 void RegionWriter::Free::operator()(uint8_t* p) const { std::free(p); }
 
 RegionWriter::RegionWriter(const std::string& path)
-    : path_(path), stage_(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kStage))) {
+    : path_(path), stage_(stage_alloc()) {
   if (!stage_) throw std::bad_alloc();
   fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd_ < 0) throw_errno("cannot open for writing", path);
