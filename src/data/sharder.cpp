@@ -369,8 +369,10 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     if (failure.empty()) failure = e.what();
   }
   if (progress) progress->finish();
-  // Every rank learns whether any failed, so none waits forever at the next collective.
-  if (mpi::allreduce_or(!failure.empty())) {
+  // Every rank learns whether any failed, so none waits forever at the next collective. The
+  // ranks finish their last shards at different times: the first to arrive sleeps (vote_or)
+  // rather than polling a core the others' writer threads need.
+  if (mpi::vote_or(!failure.empty())) {
     if (!failure.empty()) throw StageError(failure);
     throw StageError("sharding failed on another rank");
   }
@@ -446,6 +448,8 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     log::event("manifest", {{"count", total}, {"shards", nshards}, {"skipped_counts", skipped_counts},
                             {"converted_counts", converted}});
   }
+  // The other ranks sleep while rank 0 reads the markers and writes the manifest.
+  (void)mpi::vote_or(false);
   std::string text = rank == 0 ? manifest.dump() : std::string();
   mpi::broadcast(text);
   return json::parse(text);
