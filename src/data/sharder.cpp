@@ -69,11 +69,11 @@ std::string write_shard(const std::string& path, const ShardSource& src, const S
                         const std::string& fingerprint) {
   const int64_t n = static_cast<int64_t>(index.size());
   const int64_t S = src.store_size();
-  const bool direct = opt.deflate == 0;
+  const bool fill = opt.deflate == 0;  // blocks filled by RegionWriter (else HDF5 writes chunks)
   // The blocks RegionWriter fills, in file order: offset and row.
   std::vector<std::pair<int64_t, std::function<RowBytes(const Item&)>>> blocks;
   {  // every HDF5 handle is closed at the end of this scope: only then is the file complete
-    h5::File f = h5::File::create(path, direct ? static_cast<int64_t>(RegionWriter::kAlign) : 0);
+    h5::File f = h5::File::create(path, fill ? static_cast<int64_t>(RegionWriter::kAlign) : 0);
     f.set_attr("format", std::string(kShardFormat));
     f.set_attr("format_version", int64_t{kShardFormatVersion});
     f.set_attr("shard_index", k);
@@ -83,7 +83,7 @@ std::string write_shard(const std::string& path, const ShardSource& src, const S
     f.set_attr("flip", std::string(src.kind == ShardSource::Kind::synth ? "before_resize" : src.recipe.flip));
     f.set_attr("fingerprint", fingerprint);
     auto per_sample = [&](const char* name, h5::Type type, std::vector<int64_t> dims) {
-      return direct ? f.create_contiguous(name, type, dims) : f.create_dataset(name, type, dims, opt.deflate);
+      return fill ? f.create_contiguous(name, type, dims) : f.create_dataset(name, type, dims, opt.deflate);
     };
     std::vector<Rows> rows;
     rows.push_back({per_sample("images", h5::Type::u8, {n, S, S, 3}), [](const Item& it) { return row_bytes(it.rgb.rgb); }});
@@ -111,7 +111,7 @@ std::string write_shard(const std::string& path, const ShardSource& src, const S
                            " bytes for a dataset of " + std::to_string(want) + "-byte rows (a bug)");
     }
     for (Rows& r : rows) {
-      if (!direct)
+      if (!fill)
         for (int64_t j = 0; j < n; ++j) r.dataset.write_rows(j, 1, r.row(items[static_cast<size_t>(j)]).data);
       else if (r.dataset.bytes() > 0)
         blocks.push_back({r.dataset.offset(), r.row});
@@ -119,7 +119,7 @@ std::string write_shard(const std::string& path, const ShardSource& src, const S
     rows.clear();  // the datasets first: a file closes only with its last open object
     f.close();     // checked: a failing final write (a full disk) is an error
   }
-  if (!direct) return hash_file(path);
+  if (!fill) return hash_file(path);
   std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   RegionWriter w(path);
   for (const auto& [offset, row] : blocks) {
