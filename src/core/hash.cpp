@@ -1,6 +1,11 @@
 #include "core/hash.h"
 
 #include <xxhash.h>
+// libxxhash's runtime dispatch: the same hash values, computed with AVX2 where the CPU has it
+// (the library's plain entry points are SSE2, which halves the speed of hashing shards).
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+#include <xxh_x86dispatch.h>
+#endif
 
 #include <cstdio>
 #include <fstream>

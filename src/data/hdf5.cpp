@@ -152,16 +152,19 @@ void Handle::reset() {
   id_ = -1;
 }
 
-File File::create(const std::string& path) {
+File File::create(const std::string& path, int64_t alignment) {
   quiet_errors();
   const std::string where = "'" + path + "'";
   // Track no times anywhere, so a file's bytes depend only on its content.
   Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), "Pcreate", where), close_plist);
   check(H5Pset_obj_track_times(fcpl.id(), 0), "Pset_obj_track_times", where);
+  Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "Pcreate", where), close_plist);
+  if (alignment > 0)
+    check(H5Pset_alignment(fapl.id(), static_cast<hsize_t>(alignment), static_cast<hsize_t>(alignment)),
+          "Pset_alignment", where);
   File f;
   f.path_ = path;
-  f.h_ = Handle(check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT),
-                         "Fcreate", where),
+  f.h_ = Handle(check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()), "Fcreate", where),
                 close_file);
   return f;
 }
@@ -195,6 +198,23 @@ Dataset File::create_dataset(const std::string& name, Type type, const std::vect
   }
   Handle d(check_id(H5Dcreate2(h_.id(), name.c_str(), file_type(type), space.id(), H5P_DEFAULT,
                                dcpl.id(), H5P_DEFAULT),
+                    "Dcreate2", where),
+           close_dataset);
+  return Dataset(path_, name, std::move(d), type, dims);
+}
+
+Dataset File::create_contiguous(const std::string& name, Type type, const std::vector<int64_t>& dims) {
+  const std::string where = "'" + path_ + "' dataset '" + name + "'";
+  Handle space = space_of(dims, where);
+  Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "Pcreate", where), close_plist);
+  check(H5Pset_obj_track_times(dcpl.id(), 0), "Pset_obj_track_times", where);
+  check(H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS), "Pset_layout", where);
+  // Allocated at creation, so its offset is known before any write; never filled, so HDF5
+  // writes nothing there that the caller will overwrite anyway.
+  check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "Pset_alloc_time", where);
+  check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "Pset_fill_time", where);
+  Handle d(check_id(H5Dcreate2(h_.id(), name.c_str(), file_type(type), space.id(), H5P_DEFAULT, dcpl.id(),
+                               H5P_DEFAULT),
                     "Dcreate2", where),
            close_dataset);
   return Dataset(path_, name, std::move(d), type, dims);
@@ -313,6 +333,20 @@ int64_t Dataset::row_elements() const {
   int64_t n = 1;
   for (size_t i = 1; i < dims_.size(); ++i) n *= dims_[i];
   return n;
+}
+
+int64_t Dataset::bytes() const {
+  int64_t n = static_cast<int64_t>(type_size(type_));
+  for (int64_t d : dims_) n *= d;
+  return n;
+}
+
+int64_t Dataset::offset() const {
+  if (bytes() == 0) return -1;
+  const haddr_t a = H5Dget_offset(h_.id());
+  // HADDR_UNDEF is also what a chunked dataset gives: only a contiguous one is one block.
+  if (a == HADDR_UNDEF) fail("Dget_offset (a contiguous dataset with storage)", where());
+  return static_cast<int64_t>(a);
 }
 
 void Dataset::write_rows(int64_t first, int64_t count, const void* data) {

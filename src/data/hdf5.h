@@ -46,8 +46,10 @@ class Dataset;
 
 class File {
  public:
-  // Creates (truncating) a file for writing.
-  static File create(const std::string& path);
+  // Creates (truncating) a file for writing. With `alignment` > 0, every allocation of at least
+  // that many bytes (the raw data of a large dataset) starts at a multiple of it in the file, so
+  // it can be filled by page-aligned writes past the page cache (core/region_writer.h).
+  static File create(const std::string& path, int64_t alignment = 0);
   static File open_read(const std::string& path);
   const std::string& path() const { return path_; }
 
@@ -56,6 +58,10 @@ class File {
   // bytes.
   Dataset create_dataset(const std::string& name, Type type, const std::vector<int64_t>& dims,
                          int deflate = 4);
+  // A contiguous dataset whose space is allocated now and never filled by HDF5 (no fill value
+  // written): its rows are one block at Dataset::offset(), written with write_rows or by the
+  // caller straight into the file once it is closed. Creation times are not tracked.
+  Dataset create_contiguous(const std::string& name, Type type, const std::vector<int64_t>& dims);
   Dataset open_dataset(const std::string& name) const;
   bool has(const std::string& name) const;
 
@@ -86,6 +92,10 @@ class Dataset {
   void write_rows(int64_t first, int64_t count, const void* data);
   void read_rows(int64_t first, int64_t count, void* data) const;
   int64_t row_elements() const;  // elements per leading index
+  int64_t bytes() const;         // every element: dims' product times the type's size
+  // Where a contiguous dataset's data starts in the file (H5Dget_offset); -1 when it has no
+  // storage (no elements). Hdf5Error for a chunked dataset.
+  int64_t offset() const;
   // Every element, whatever the rank (scalars included), converted to double by HDF5: exact for
   // float32, float64 and integers below 2^53. For reading fixtures whose layout is documented
   // rather than fixed.

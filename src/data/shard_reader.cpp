@@ -45,9 +45,10 @@ ShardReader::ShardReader(const std::string& dir)
   manifest_ = read_json(mp);
   // A hand-edited or foreign manifest can hold any JSON: a wrong type is a FormatError naming it.
   try {
-    if (manifest_.value("format", "") != kShardFormat || manifest_.value("format_version", 0) != kShardFormatVersion)
+    const int version = manifest_.value("format_version", 0);
+    if (manifest_.value("format", "") != kShardFormat || version < kShardFormatOldestRead || version > kShardFormatVersion)
       throw FormatError("'" + mp + "' is not a " + std::string(kShardFormat) + " v" +
-                        std::to_string(kShardFormatVersion) + " manifest");
+                        std::to_string(kShardFormatOldestRead) + "..v" + std::to_string(kShardFormatVersion) + " manifest");
     store_size_ = manifest_.at("store_size").get<int>();
     flip_ = manifest_.at("flip").get<std::string>();
     offsets_.push_back(0);

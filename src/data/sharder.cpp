@@ -2,7 +2,9 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <limits>
 #include <map>
@@ -15,6 +17,7 @@
 #include "core/json_file.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/region_writer.h"
 #include "core/signals.h"
 #include "core/text.h"
 #include "data/hdf5.h"
@@ -39,46 +42,94 @@ std::string shard_fingerprint(const ShardSource& src, const ShardOptions& opt, i
   return h.hex();
 }
 
-// Writes shard k's items to `path` (a temporary name; the caller renames).
-void write_shard(const std::string& path, const ShardSource& src, const ShardOptions& opt,
-                 const std::vector<Item>& items, const std::vector<int64_t>& index, int64_t k,
-                 const std::string& fingerprint) {
+// The bytes of a row, as they are in memory: the file's types are little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shards store rows as they are in memory");
+struct RowBytes {
+  const void* data;
+  size_t size;
+};
+template <typename V>
+RowBytes row_bytes(const V& v) {
+  return {v.data(), v.size() * sizeof(v[0])};
+}
+
+// One per-sample dataset: row j is row(items[j]).
+struct Rows {
+  h5::Dataset dataset;
+  std::function<RowBytes(const Item&)> row;
+};
+
+// Writes shard k's items to `path` (a temporary name; the caller renames) and returns the file's
+// XXH3. Uncompressed (the default), every per-sample dataset is one contiguous block that HDF5
+// allocates, 4 KiB-aligned, and leaves unwritten; once HDF5 has closed the file, the blocks are
+// filled by RegionWriter, past the page cache, hashing the file as it goes. Compressed, HDF5
+// writes the chunks itself and the file is hashed from disk.
+std::string write_shard(const std::string& path, const ShardSource& src, const ShardOptions& opt,
+                        const std::vector<Item>& items, const std::vector<int64_t>& index, int64_t k,
+                        const std::string& fingerprint) {
   const int64_t n = static_cast<int64_t>(index.size());
   const int64_t S = src.store_size();
-  h5::File f = h5::File::create(path);
-  f.set_attr("format", std::string(kShardFormat));
-  f.set_attr("format_version", int64_t{kShardFormatVersion});
-  f.set_attr("shard_index", k);
-  f.set_attr("count", n);
-  f.set_attr("store_size", S);
-  f.set_attr("source_kind", std::string(src.kind == ShardSource::Kind::synth ? "synth" : "files"));
-  f.set_attr("flip", std::string(src.kind == ShardSource::Kind::synth ? "before_resize" : src.recipe.flip));
-  f.set_attr("fingerprint", fingerprint);
-  auto images = f.create_dataset("images", h5::Type::u8, {n, S, S, 3}, opt.deflate);
-  auto idx = f.create_dataset("index", h5::Type::i64, {n}, 0);
-  idx.write_rows(0, n, index.data());
-  for (int64_t j = 0; j < n; ++j) images.write_rows(j, 1, items[static_cast<size_t>(j)].rgb.rgb.data());
-  if (!src.has_ground_truth()) {
-    f.close();
-    return;
+  const bool fill = opt.deflate == 0;  // blocks filled by RegionWriter (else HDF5 writes chunks)
+  // The blocks RegionWriter fills, in file order: offset and row.
+  std::vector<std::pair<int64_t, std::function<RowBytes(const Item&)>>> blocks;
+  {  // every HDF5 handle is closed at the end of this scope: only then is the file complete
+    h5::File f = h5::File::create(path, fill ? static_cast<int64_t>(RegionWriter::kAlign) : 0);
+    f.set_attr("format", std::string(kShardFormat));
+    f.set_attr("format_version", int64_t{kShardFormatVersion});
+    f.set_attr("shard_index", k);
+    f.set_attr("count", n);
+    f.set_attr("store_size", S);
+    f.set_attr("source_kind", std::string(src.kind == ShardSource::Kind::synth ? "synth" : "files"));
+    f.set_attr("flip", std::string(src.kind == ShardSource::Kind::synth ? "before_resize" : src.recipe.flip));
+    f.set_attr("fingerprint", fingerprint);
+    auto per_sample = [&](const char* name, h5::Type type, std::vector<int64_t> dims) {
+      return fill ? f.create_contiguous(name, type, dims) : f.create_dataset(name, type, dims, opt.deflate);
+    };
+    std::vector<Rows> rows;
+    rows.push_back({per_sample("images", h5::Type::u8, {n, S, S, 3}), [](const Item& it) { return row_bytes(it.rgb.rgb); }});
+    f.create_contiguous("index", h5::Type::i64, {n}).write_rows(0, n, index.data());
+    if (src.has_ground_truth()) {
+      rows.push_back({per_sample("albedo", h5::Type::u8, {n, S, S, 3}), [](const Item& it) { return row_bytes(it.gt.albedo.rgb); }});
+      rows.push_back({per_sample("mask", h5::Type::u8, {n, S, S}), [](const Item& it) { return row_bytes(it.gt.mask); }});
+      rows.push_back({per_sample("depth", h5::Type::f32, {n, S, S}), [](const Item& it) { return row_bytes(it.gt.depth); }});
+      rows.push_back({per_sample("normal", h5::Type::f32, {n, S, S, 3}), [](const Item& it) { return row_bytes(it.gt.normal); }});
+      std::vector<float> pose, light;
+      for (const Item& it : items) {
+        pose.insert(pose.end(), {static_cast<float>(it.gt.pose.yaw), static_cast<float>(it.gt.pose.pitch)});
+        light.insert(light.end(), it.gt.light.begin(), it.gt.light.end());
+      }
+      f.create_contiguous("pose", h5::Type::f32, {n, 2}).write_rows(0, n, pose.data());
+      f.create_contiguous("light", h5::Type::f32, {n, 4}).write_rows(0, n, light.data());
+    }
+    // Every row must be exactly what the dataset holds per sample: HDF5 and RegionWriter read
+    // that many bytes from it.
+    for (const Rows& r : rows) {
+      const size_t want = static_cast<size_t>(r.dataset.row_elements()) * h5::type_size(r.dataset.type());
+      for (const Item& it : items)
+        if (r.row(it).size != want)
+          throw StageError("shard " + std::to_string(k) + ": a row of " + std::to_string(r.row(it).size) +
+                           " bytes for a dataset of " + std::to_string(want) + "-byte rows (a bug)");
+    }
+    for (Rows& r : rows) {
+      if (!fill)
+        for (int64_t j = 0; j < n; ++j) r.dataset.write_rows(j, 1, r.row(items[static_cast<size_t>(j)]).data);
+      else if (r.dataset.bytes() > 0)
+        blocks.push_back({r.dataset.offset(), r.row});
+    }
+    rows.clear();  // the datasets first: a file closes only with its last open object
+    f.close();     // checked: a failing final write (a full disk) is an error
   }
-  auto albedo = f.create_dataset("albedo", h5::Type::u8, {n, S, S, 3}, opt.deflate);
-  auto mask = f.create_dataset("mask", h5::Type::u8, {n, S, S}, opt.deflate);
-  auto depth = f.create_dataset("depth", h5::Type::f32, {n, S, S}, opt.deflate);
-  auto normal = f.create_dataset("normal", h5::Type::f32, {n, S, S, 3}, opt.deflate);
-  auto pose = f.create_dataset("pose", h5::Type::f32, {n, 2}, 0);
-  auto light = f.create_dataset("light", h5::Type::f32, {n, 4}, 0);
-  for (int64_t j = 0; j < n; ++j) {
-    const SynthSample& g = items[static_cast<size_t>(j)].gt;
-    albedo.write_rows(j, 1, g.albedo.rgb.data());
-    mask.write_rows(j, 1, g.mask.data());
-    depth.write_rows(j, 1, g.depth.data());
-    normal.write_rows(j, 1, g.normal.data());
-    const float p[2] = {static_cast<float>(g.pose.yaw), static_cast<float>(g.pose.pitch)};
-    pose.write_rows(j, 1, p);
-    light.write_rows(j, 1, g.light.data());
+  if (!fill) return hash_file(path);
+  std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  RegionWriter w(path);
+  for (const auto& [offset, row] : blocks) {
+    w.begin_region(offset);
+    for (const Item& it : items) {
+      const RowBytes b = row(it);
+      w.append(b.data, b.size);
+    }
   }
-  f.close();
+  return w.finish();
 }
 
 // A kept shard: its marker matches the fingerprint and its file has the recorded size (and hash,
@@ -161,7 +212,7 @@ ShardItems produce_shard(const ShardSource& src, int64_t k, int64_t first, int64
 // A shard written under its temporary name, to be committed.
 struct WrittenShard {
   int64_t k = 0, first = 0, last = 0, count = 0;
-  std::string fingerprint, name, tmp, path;
+  std::string fingerprint, name, tmp, path, xxh3;
   json skipped;
   std::map<std::string, int64_t> conversions;
 };
@@ -180,7 +231,7 @@ WrittenShard write_stage(const ShardSource& src, const ShardOptions& opt, const 
   w.skipped = s.skipped;
   w.conversions = s.conversions;
   try {
-    write_shard(w.tmp, src, opt, s.kept, s.index, s.k, s.fingerprint);
+    w.xxh3 = write_shard(w.tmp, src, opt, s.kept, s.index, s.k, s.fingerprint);
   } catch (...) {
     std::error_code ec;
     fs::remove(w.tmp, ec);
@@ -189,18 +240,18 @@ WrittenShard write_stage(const ShardSource& src, const ShardOptions& opt, const 
   return w;
 }
 
-// Makes a written shard durable, renames it into place, hashes it and writes its marker. No
-// HDF5 call: it runs beside the next shard's write_stage.
+// Makes a written shard durable, renames it into place and writes its marker. No HDF5 call: it
+// runs beside the next shard's write_stage.
 void commit_stage(const ShardOptions& opt, const WrittenShard& w) {
   commit_file(w.tmp, w.path);
   json marker = {{"fingerprint", w.fingerprint}, {"file", w.name}, {"shard", w.k}, {"first_item", w.first},
                  {"end_item", w.last}, {"count", w.count}, {"bytes", static_cast<int64_t>(fs::file_size(w.path))},
-                 {"xxh3", hash_file(w.path)}, {"skipped", w.skipped}, {"conversions", w.conversions}};
+                 {"xxh3", w.xxh3}, {"skipped", w.skipped}, {"conversions", w.conversions}};
   write_json_atomic(part_path(opt.out_dir, w.k), marker);
 }
 
 // Stores shards while the main thread decodes the next one, in two stages on threads of their
-// own: writing shard k's HDF5 file, and committing shard k-1 (fsync, rename, XXH3, marker).
+// own: writing (and hashing) shard k's file, and committing shard k-1 (fsync, rename, marker).
 // Committing waits on the disk (an fsync of a 20 MB shard took 14 ms, as long as writing it):
 // with one thread doing both, storing took as long as decoding a shard and the decoder waited
 // for it. A shard's images are freed as soon as its file is written. The stage threads make no
@@ -318,8 +369,10 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     if (failure.empty()) failure = e.what();
   }
   if (progress) progress->finish();
-  // Every rank learns whether any failed, so none waits forever at the next collective.
-  if (mpi::allreduce_or(!failure.empty())) {
+  // Every rank learns whether any failed, so none waits forever at the next collective. The
+  // ranks finish their last shards at different times: the first to arrive sleeps (vote_or)
+  // rather than polling a core the others' writer threads need.
+  if (mpi::vote_or(!failure.empty())) {
     if (!failure.empty()) throw StageError(failure);
     throw StageError("sharding failed on another rank");
   }
@@ -395,6 +448,8 @@ json run_sharding(const ShardSource& src, const ShardOptions& opt) {
     log::event("manifest", {{"count", total}, {"shards", nshards}, {"skipped_counts", skipped_counts},
                             {"converted_counts", converted}});
   }
+  // The other ranks sleep while rank 0 reads the markers and writes the manifest.
+  (void)mpi::vote_or(false);
   std::string text = rank == 0 ? manifest.dump() : std::string();
   mpi::broadcast(text);
   return json::parse(text);

@@ -14,7 +14,10 @@
 namespace sg::data {
 
 constexpr const char* kShardFormat = "shadegan-shard";
-constexpr int kShardFormatVersion = 1;
+// 2: per-sample datasets contiguous and 4 KiB-aligned when uncompressed (1: chunked by sample).
+// Readers read both (the datasets, types and shapes are the same).
+constexpr int kShardFormatVersion = 2;
+constexpr int kShardFormatOldestRead = 1;
 
 struct ShardOptions {
   std::string out_dir;

@@ -5,11 +5,15 @@
 #   - pure decode rate (read + libjpeg-turbo decode through decode_image, the sharder's own
 #     function and flags: TJFLAG_ACCURATEDCT, fancy upsampling; one process)
 #   - sharding rate on 1 and 2 MPI ranks (decode + store into HDF5), as ratios of the decode rate,
+#     each launched as the local executor launches a shard stage (src/exec/local_executor.cpp):
+#     1 rank without mpirun (MPI's singleton init; mpirun -np 1 would bind the rank and its writer
+#     threads to one core, leaving the other idle), 2 ranks with a plain mpirun -np 2
 #     at the default (pixels uncompressed) and, for comparison, at deflate level 1 (the default
 #     until issue 23)
 #   - CPU per image of decoding and of sharding (all ranks and threads): what the ratios come
 #     to when the run has the cores to itself
-#   - where one rank's time goes, per image (data_bench profile, on 500 of the JPEGs)
+#   - where one rank's CPU goes, per image (data_bench profile, on 500 of the JPEGs): storing a
+#     shard the v1 way (chunks through the page cache, read back to hash) and the v2 way
 #   - loader batches/s (batch 32 at 64 px) against decoding the JPEGs at every step
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,9 +32,9 @@ mkdir "$WORK/jpg"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # Each prints "img/s CPU-ms-per-image"; $(...) so that a failing run stops the script.
 out=$("$B" decode "$WORK/jpg"); read -r decode decode_cpu <<<"$out"
-out=$(mpirun -np 1 "$B" shard "$WORK/jpg" "$WORK/s1" 256); read -r one one_cpu <<<"$out"
+out=$("$B" shard "$WORK/jpg" "$WORK/s1" 256); read -r one one_cpu <<<"$out"
 out=$(mpirun -np 2 "$B" shard "$WORK/jpg" "$WORK/s2" 256); read -r two two_cpu <<<"$out"
-out=$(mpirun -np 1 "$B" shard "$WORK/jpg" "$WORK/z1" 256 1); read -r one_z _ <<<"$out"
+out=$("$B" shard "$WORK/jpg" "$WORK/z1" 256 1); read -r one_z _ <<<"$out"
 out=$(mpirun -np 2 "$B" shard "$WORK/jpg" "$WORK/z2" 256 1); read -r two_z _ <<<"$out"
 zsize=$(du -sm "$WORK/z1" | cut -f1); rm -rf "$WORK/z1" "$WORK/z2"
 cmp -s "$WORK/s1/manifest.json" "$WORK/s2/manifest.json" || \
@@ -53,6 +57,6 @@ awk -v d="$decode" -v o="$one" -v t="$two" -v oz="$one_z" -v tz="$two_z" -v l="$
   printf "decode 32 JPEGs every step        %8.1f batches/s\n", x
   printf "loader / decode-every-step        %8.1f x (target >= 10)\n", l / x
 }'
-echo "where one rank's time goes, per image:"
+echo "where one rank's CPU goes, per image:"
 "$B" profile "$WORK/jpg" 256 "$WORK/profile.h5"
 echo "machine: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"

@@ -125,3 +125,67 @@ TEST_CASE("a manifest whose sample shapes disagree with its store_size, or name 
   r.read("depth", 0, 8, depth.data());
   CHECK(r.count() == 8);
 }
+
+// A set as format v1 wrote it: every per-sample dataset chunked by sample (index, pose and light
+// too), through HDF5's own writes, and format_version 1 in the manifest and the files.
+static void rewrite_as_v1(const std::string& dir) {
+  const std::string mp = dir + "/manifest.json";
+  nlohmann::json m = sg::read_json(mp);
+  for (const auto& s : m["shards"]) {
+    const std::string path = dir + "/" + s["file"].get<std::string>(), orig = path + ".v2";
+    fs::rename(path, orig);
+    {
+      const h5::File in = h5::File::open_read(orig);
+      h5::File f = h5::File::create(path);
+      f.set_attr("format", std::string(kShardFormat));
+      f.set_attr("format_version", int64_t{1});
+      f.set_attr("count", in.attr_int("count"));
+      for (const char* name : {"images", "index", "albedo", "mask", "depth", "normal", "pose", "light"}) {
+        const h5::Dataset src = in.open_dataset(name);
+        std::vector<char> rows(static_cast<size_t>(src.bytes()));
+        src.read_rows(0, src.dims()[0], rows.data());
+        h5::Dataset d = f.create_dataset(name, src.type(), src.dims(), 0);
+        for (int64_t j = 0; j < src.dims()[0]; ++j)
+          d.write_rows(j, 1, rows.data() + static_cast<size_t>(j * src.row_elements()) * h5::type_size(src.type()));
+      }
+      f.close();
+    }
+    fs::remove(orig);
+  }
+  m["format_version"] = 1;
+  sg::write_json_atomic(mp, m);
+}
+
+TEST_CASE("sets in format v1 (chunked by sample) still read, to the same values; an unknown version is refused") {
+  const std::string dir = fresh_shards("v1");
+  std::vector<uint8_t> images_v2, albedo_v2;
+  std::vector<float> normal_v2(16 * 16 * 3 * 8), light_v2(4 * 8);
+  {
+    ShardReader r(dir);
+    CHECK(r.manifest()["format_version"] == kShardFormatVersion);
+    CHECK(h5::File::open_read(dir + "/shard-00000.h5").attr_int("format_version") == 2);
+    images_v2 = r.read_images(0, 8);
+    albedo_v2.resize(static_cast<size_t>(r.sample_elements("albedo") * 8));
+    r.read("albedo", 0, 8, albedo_v2.data());
+    r.read("normal", 0, 8, normal_v2.data());
+    r.read("light", 0, 8, light_v2.data());
+  }
+  rewrite_as_v1(dir);
+  {
+    ShardReader r(dir);
+    CHECK(r.count() == 8);
+    CHECK(r.read_images(0, 8) == images_v2);
+    std::vector<uint8_t> albedo(albedo_v2.size());
+    std::vector<float> normal(normal_v2.size()), light(light_v2.size());
+    r.read("albedo", 0, 8, albedo.data());
+    r.read("normal", 0, 8, normal.data());
+    r.read("light", 0, 8, light.data());
+    CHECK(albedo == albedo_v2);
+    CHECK(normal == normal_v2);
+    CHECK(light == light_v2);
+  }
+  nlohmann::json m = sg::read_json(dir + "/manifest.json");
+  m["format_version"] = kShardFormatVersion + 1;
+  sg::write_json_atomic(dir + "/manifest.json", m);
+  CHECK_THROWS_WITH_AS(ShardReader{dir}, doctest::Contains("v1..v2"), sg::FormatError);
+}
