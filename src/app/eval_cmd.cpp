@@ -27,6 +27,7 @@
 #include "graph/kind.h"
 #include "metrics/evaluation.h"
 #include "metrics/fid_inception.h"
+#include "metrics/inversion_normals.h"
 #include "mpi/mpi.h"
 #include "mpi/rank_threads.h"
 #include "train/checkpoint_layout.h"
@@ -67,6 +68,7 @@ std::vector<sg::graph::ParamSpec> eval_params() {
       {"shape_images", ParamType::integer, 16, "K held-out images inverted for shape accuracy"},
       {"shape_steps", ParamType::integer, 200, "M Adam steps per inversion"},
       {"shape_lr", ParamType::number, 0.02, "inversion learning rate"},
+      {"shape_normals", ParamType::string, "trained", "normals shading the inversion's steps: trained (as the generator was trained) | density (per-sample, double backward) | depth (of the depth map) | every:K (density every K-th step, held between); datasets/README.md"},
       {"shape_img_size", ParamType::integer, 32, "resolution of the inversion and of the compared depth and normals"},
       {"learning_images", ParamType::integer, 128, "learning measure: m generated, m untrained and 2m held-out real images (halves A, B)"},
       {"silhouette_size", ParamType::integer, 16, "learning measure: silhouettes compared area-averaged to this many px"},
@@ -149,6 +151,7 @@ void check_eval_params(const json& p) {
   positive("psi", true);
   positive("shape_lr", false);
   sg::metrics::inception_input_from_name(p.at("input").get<std::string>());
+  sg::metrics::inversion_normals_from_name(p.at("shape_normals").get<std::string>());
   const std::string weights = p.at("weights").get<std::string>();
   if (weights != "ema" && weights != "ema2" && weights != "raw" && weights != "untrained")
     throw sg::ConfigError(sg::unknown_name_message("weights", weights, {"ema", "ema2", "raw", "untrained"}));
@@ -237,6 +240,7 @@ void run_eval(const json& p, const std::map<std::string, std::string>& inputs, c
   o.inversion.steps = p.at("shape_steps").get<int64_t>();
   o.inversion.lr = p.at("shape_lr").get<double>();
   o.inversion.seed = o.seed;
+  o.inversion.normals = sg::metrics::inversion_normals_from_name(p.at("shape_normals").get<std::string>());
   // Beside the shard stage, never inside another stage's directory (that would change the
   // outputs its done marker recorded): runs/<run>/cache/ for runs/<run>/shard.
   o.cache_dir = (fs::path(shards).lexically_normal().parent_path() / "cache").string();

@@ -248,6 +248,7 @@ void shape_accuracy(model::GeneratorImpl& gen, const model::RenderOptions& rende
                          {"img_size", S},
                          {"steps", o.inversion.steps},
                          {"lr", o.inversion.lr},
+                         {"normals", inversion_normals_name(o.inversion.normals)},
                          {"batch_size", o.batch_size},
                          {"source", synth ? "held-out synthetic samples (indices count .. count+K-1)"
                                           : "the last K samples of the shards"},

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "model/draws.h"
+#include "model/shading.h"
 
 namespace sg::metrics {
 
@@ -31,6 +32,20 @@ InversionResult invert_generator(model::GeneratorImpl& generator, const at::Tens
     }
   } restore{saved};
 
+  // The steps' normals are chosen by switching the generator's depth_normals (restored after, so
+  // the final render below is the generator's own whatever the path).
+  using Kind = InversionNormals::Kind;
+  const bool shading = generator.cfg.shading;
+  Kind kind = options.normals.kind;
+  if (kind == Kind::trained) kind = generator.cfg.depth_normals ? Kind::depth : Kind::density;
+  struct RestoreNormals {
+    model::GeneratorConfig& cfg;
+    bool depth_normals;
+    ~RestoreNormals() { cfg.depth_normals = depth_normals; }
+  } restore_normals{generator.cfg, generator.cfg.depth_normals};
+  const int64_t S = opt.img_size;
+  at::Tensor held;  // every:K: (B, S*S, 3) the last density step's per-pixel normals, detached
+
   torch::AutoGradMode grad(true);
   const at::Tensor tgt = target.to(at::kFloat).detach();
   at::Tensor z = (options.init.defined() ? options.init.to(torch::kFloat).clone()
@@ -44,8 +59,24 @@ InversionResult invert_generator(model::GeneratorImpl& generator, const at::Tens
     // is then a fixed function of z, and Adam converges instead of chasing sampling noise.
     model::Draws draws = model::seeded_draws(options.seed);
     adam.zero_grad();
+    // every:K holds the normals fixed between density steps rather than switching to the depth
+    // map's: the objective stays the reference's (the albedo shaded by the density gradient's
+    // normals), only lagging by at most K-1 steps of z, and the steps between drop just the
+    // gradient that flows through the normals. every:1 takes the density branch every step.
+    const bool density_step = kind == Kind::density || (kind == Kind::every && step % options.normals.k == 0);
+    generator.cfg.depth_normals = !density_step;
     model::GeneratorOutput g = generator.forward(z, light, opt, draws, pose);
-    at::Tensor loss = torch::mse_loss(g.rgb, tgt);
+    at::Tensor rgb = g.rgb;
+    if (shading && kind == Kind::every) {
+      if (density_step) {
+        held = g.normal.detach().permute({0, 2, 3, 1}).reshape({B, S * S, 3});
+      } else {
+        // The forward shaded with the depth map's normals (cheap, unused); reshade its albedo.
+        at::Tensor shaded = model::lambertian(g.albedo, held, light, opt.l_ratio).rgb;
+        rgb = shaded.reshape({B, S, S, 3}).permute({0, 3, 1, 2}) * 2 - 1;
+      }
+    }
+    at::Tensor loss = torch::mse_loss(rgb, tgt);
     loss.backward();
     adam.step();
     out.loss.push_back(loss.item<double>());
@@ -53,6 +84,7 @@ InversionResult invert_generator(model::GeneratorImpl& generator, const at::Tens
   }
 
   torch::NoGradGuard no_grad;
+  generator.cfg.depth_normals = restore_normals.depth_normals;
   out.z = z.detach().clone();
   auto [freq, phase] = generator.siren->mapping_network->forward(out.z);
   model::Draws draws = model::seeded_draws(options.seed);

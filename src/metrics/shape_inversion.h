@@ -7,13 +7,16 @@
 // mode of the latent prior), with the renderer's random sample positions drawn from `seed` and
 // kept for every step (a fixed objective). The final depth and normals come from staged_forward with the
 // codes of the optimised z and normals forced on (pi-GAN has no shading, so it would not
-// compute them otherwise).
+// compute them otherwise). Which normals shade the Adam steps' forward is `normals`
+// (inversion_normals.h); the final render is always the generator's own, so the paths differ
+// only in the z they find.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "metrics/inversion_normals.h"
 #include "model/generator.h"
 #include "model/options.h"
 
@@ -24,6 +27,7 @@ struct InversionOptions {
   double lr = 0.02;
   uint64_t seed = 0;  // the renderer's random stream (stratified perturbation, fine sampling)
   at::Tensor init;    // (B, z_dim) starting latents; undefined: z = 0
+  InversionNormals normals;  // what shades the steps' forward (default: as the generator trained)
   std::function<void()> on_step;  // called after every Adam step (progress); may be empty
 };
 

@@ -17,6 +17,8 @@ check "jpeg_quality: expected an integer in \[1, 100\], got 500" --jpeg-quality 
 check "img_size: expected an integer in \[4, 1024\], got 100000" --img-size 100000
 check "num_images: expected an integer in \[2, " --num-images 1
 check "shape_lr: expected a number > 0, got 0" --shape-lr 0
+check "shape_normals: unknown value 'every:0'; valid: trained, density, depth, every:K" --shape-normals every:0
+check "shape_normals: unknown value 'normal'; valid: trained, density, depth, every:K" --shape-normals normal
 check "batch_size: expected an integer in \[1, 4096\], got 0" --batch-size 0
 # Valid parameters get as far as the missing checkpoint.
 expect_exit 1 "${E[@]}" --metrics shape
