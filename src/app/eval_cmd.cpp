@@ -286,6 +286,7 @@ const bool registered = [] {
   c.kind.help = "FID / KID / IS against the real shards, shape accuracy by inversion and the learning measure, into eval/metrics.json";
   c.kind.params = eval_params();
   c.kind.mpi = true;
+  c.kind.check = check_eval_params;
   c.command_help = "FID/KID/IS, shape accuracy and the learning measure of a trained generator (writes <out>/metrics.json)";
   c.out_help = "Output directory (metrics.json)";
   c.work = run_eval;

@@ -128,6 +128,7 @@ const bool registered = [] {
   c.kind.help = "Define the built-in synthetic dataset (synth.toml, light prior, preview; optionally export images)";
   c.kind.params = synth_params();
   c.kind.mpi = true;  // image export is split over ranks
+  c.kind.check = [](const json& j) { params_from_json(j); };
   c.command_help = "Define the built-in synthetic dataset: synth.toml, light prior (.toml, .pth), preview";
   c.work = [](const json& params, const std::map<std::string, std::string>&, const std::string& out_dir, int) {
     run_synth(params, out_dir);

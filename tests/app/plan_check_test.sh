@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Planning checks each stage's parameters beyond their types (graph::check_params, the kinds'
-# `check`): a train stage whose curriculum does not load or whose override names no key fails
+# `check`; train, synth and eval have one): a train stage whose curriculum does not load or whose override names no key fails
 # `run`, `submit` and `sweep` at once, dry runs included, with exit 2 naming the pipeline's
 # file:line, the stage and the key, before synth and shard run or anything is queued.
 source "$SG_SOURCE_DIR/tests/lib/testlib.sh"
@@ -28,4 +28,12 @@ printf '[sweep]\nname = "s"\npipeline = "good.toml"\ngather = false\n[grid]\n"tr
 expect_exit 2 "$SHADEGAN" sweep sweep.toml --runs "$WORK/runs" --dry-run
 expect_out "train: .*unknown key 'gen_lrr'"
 [ ! -e "$WORK/runs/s" ] || fail "a sweep with a bad point created its runs"
+# The synth and eval kinds check their parameters the same way.
+{ printf '[pipeline]\nname = "p"\n[[stage]]\nname = "synth"\nkind = "synth"\ncount = 0\nsize = 16\n'
+  printf '[[stage]]\nname = "eval"\nkind = "eval"\nafter = ["synth"]\nshape_normals = "bogus"\n'; } > kinds.toml
+expect_exit 2 "$SHADEGAN" run kinds.toml --run-dir "$WORK/r6" --dry-run
+expect_out "kinds.toml:[0-9]+: synth: .*count must be >= 1"
+sed -i 's/^count = 0/count = 16/' kinds.toml
+expect_exit 2 "$SHADEGAN" run kinds.toml --run-dir "$WORK/r6" --dry-run
+expect_out "kinds.toml:[0-9]+: eval: shape_normals: unknown value 'bogus'; valid: trained, density, depth, every:K"
 echo "plan_check_test: ok"
