@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "interleave.h"
 #include "inception_weights.h"
 #include "metrics/eval_images.h"
 #include "metrics/fid.h"
@@ -32,31 +33,7 @@ using namespace sg::bench;
 
 namespace {
 
-struct Part {
-  std::string name;
-  std::function<void()> run;
-  std::vector<double> wall, cpu;
-};
-
 std::vector<double> loads;  // 1-minute load average before every round
-
-// Round r runs every part once, in order when r is even and reversed when odd.
-void interleave(std::vector<Part>& parts, int rounds) {
-  for (int r = 0; r < rounds; ++r) {
-    loads.push_back(load1());
-    fmt::print("  round {} (load {:.2f}):", r + 1, loads.back());
-    for (size_t k = 0; k < parts.size(); ++k) {
-      Part& p = parts[r % 2 ? parts.size() - 1 - k : k];
-      const double w0 = now(), c0 = cpu_now();
-      p.run();
-      p.wall.push_back(now() - w0);
-      p.cpu.push_back(cpu_now() - c0);
-      fmt::print(" {} {:.3f} s (cpu {:.3f})", p.name, p.wall.back(), p.cpu.back());
-      std::fflush(stdout);
-    }
-    fmt::print("\n");
-  }
-}
 
 void print_blas() {
   for (const auto& l : mapped_libraries({"blas"})) fmt::print("blas mapped: {}\n", l);
@@ -108,7 +85,7 @@ int main(int argc, char** argv) {
       {"inversion", [&] { metrics::invert_generator(*g, rgb, pose, light, opt, inv); }, {}, {}}};
   fmt::print("\ndemo generator, {} images of {} px, {} samples per ray (+{} fine); {} interleaved rounds\n", B,
              opt.img_size, opt.num_steps, opt.num_steps, reps);
-  interleave(parts, reps);
+  interleave(parts, reps, loads);
   const double t_gen = median(parts[0].wall), t_jpeg = median(parts[1].wall) / jpeg_loops;
   const double t_inc = median(parts[2].wall), t_inv = median(parts[3].wall);
   // Per image: the inversion's 3 steps plus its final render; a step is ~ t_inv / 3.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "interleave.h"
 #include "metrics/shape_inversion.h"
 #include "model/draws.h"
 #include "model/generator.h"
@@ -29,30 +30,7 @@ using namespace sg::bench;
 
 namespace {
 
-struct Part {
-  std::string name;
-  std::function<void()> run;
-  std::vector<double> wall, cpu;
-};
-
-std::vector<double> loads;
-
-void interleave(std::vector<Part>& parts, int rounds) {
-  for (int r = 0; r < rounds; ++r) {
-    loads.push_back(load1());
-    fmt::print("  round {} (load {:.2f}):", r + 1, loads.back());
-    for (size_t k = 0; k < parts.size(); ++k) {
-      Part& p = parts[r % 2 ? parts.size() - 1 - k : k];
-      const double w0 = now(), c0 = cpu_now();
-      p.run();
-      p.wall.push_back(now() - w0);
-      p.cpu.push_back(cpu_now() - c0);
-      fmt::print(" {} {:.2f}s", p.name, p.wall.back());
-      std::fflush(stdout);
-    }
-    fmt::print("\n");
-  }
-}
+std::vector<double> loads;  // 1-minute load average before every round
 
 // configs/compare_shadegan.toml's (and demo.toml's) generator: widths 64, surface net nf 8 at 64.
 model::GeneratorConfig compare_config(bool shading) {
@@ -106,7 +84,7 @@ int main(int argc, char** argv) {
                              {"pigan render", inversion(*pigan, "trained", 0), {}, {}}};
   fmt::print("\ncompare_shadegan-sized generator, {} images of {} px, {} samples per ray (+{} fine), {} steps per call; "
              "{} interleaved rounds\n", B, opt.img_size, opt.num_steps, opt.num_steps, steps, reps);
-  interleave(parts, reps);
+  interleave(parts, reps, loads);
   const double w0 = median(parts[0].wall), c0 = median(parts[0].cpu);
   const double wd = (median(parts[1].wall) - w0) / steps, cd = (median(parts[1].cpu) - c0) / steps;
   fmt::print("\nfinal render alone: {:.3f} s wall, {:.3f} s cpu (subtracted)\n", w0, c0);

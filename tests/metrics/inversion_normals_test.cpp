@@ -11,41 +11,14 @@
 #include "core/error.h"
 #include "metrics/shape_inversion.h"
 #include "model/draws.h"
+#include "tiny_generator.h"
 
 using namespace sg;
+using sg::test::smooth_generator;
+using sg::test::tiny_render;
 using Kind = metrics::InversionNormals::Kind;
 
 namespace {
-
-model::GeneratorConfig tiny_config(bool shading) {
-  model::GeneratorConfig c;
-  c.z_dim = 8;
-  c.hidden_dim = 16;
-  c.map_hidden_dim = 16;
-  c.shading = shading;
-  c.light_condition = shading;
-  c.surf_track = false;
-  return c;
-}
-
-model::RenderOptions tiny_render() {
-  model::RenderOptions o;
-  o.img_size = 8;
-  o.num_steps = 8;
-  o.nerf_noise = 0;
-  return o;
-}
-
-// shape_inversion_test.cpp's smooth generator: the mapping's last layer scaled by 0.1, so that
-// the image is a smooth function of z near a known latent.
-model::Generator smooth_generator(uint64_t seed, bool shading = true) {
-  torch::manual_seed(seed);
-  model::Generator g(tiny_config(shading));
-  g->eval();
-  torch::NoGradGuard ng;
-  g->siren->mapping_network->network[6]->as<torch::nn::Linear>()->weight.mul_(0.1);
-  return g;
-}
 
 struct Case {
   at::Tensor z, pose, light, rgb;

@@ -1,7 +1,8 @@
 #include "metrics/shape_inversion.h"
 
-#include <doctest/doctest.h>
+// torch (which brings glog's CHECK) before doctest, so that CHECK here is doctest's.
 #include <torch/torch.h>
+#include <doctest/doctest.h>
 
 #include <array>
 #include <string>
@@ -9,45 +10,14 @@
 #include "core/error.h"
 #include "metrics/shape_accuracy.h"
 #include "model/draws.h"
+#include "tiny_generator.h"
 
 using namespace sg;
+using sg::test::smooth_generator;
+using sg::test::tiny_config;
+using sg::test::tiny_render;
 
 namespace {
-
-model::GeneratorConfig tiny_config(bool shading, int64_t z_dim = 8) {
-  model::GeneratorConfig c;
-  c.z_dim = z_dim;
-  c.hidden_dim = 16;
-  c.map_hidden_dim = 16;
-  c.shading = shading;
-  c.light_condition = shading;
-  c.surf_track = false;
-  return c;
-}
-
-model::RenderOptions tiny_render(int64_t size = 8) {
-  model::RenderOptions o;
-  o.img_size = size;
-  o.num_steps = 8;
-  o.hierarchical_sample = true;
-  o.nerf_noise = 0;
-  return o;
-}
-
-// A tiny generator whose image is a smooth function of z. At pi-GAN's initialisation it is not:
-// the codes enter the SIREN as 15 f + 30 and, shaded by the unit normals of a near-constant
-// density, an offset of 0.05 per latent dimension already costs an MSE of 0.05, and the
-// inversion (Adam or L-BFGS alike; the gradients agree with finite differences) stalls in the
-// nearest local minimum. Scaling the mapping network's last layer by 0.1 (codes closer to the
-// mean, as a trained generator's are) makes the fit well posed near the truth.
-model::Generator smooth_generator(uint64_t seed) {
-  torch::manual_seed(seed);
-  model::Generator g(tiny_config(true));
-  g->eval();
-  torch::NoGradGuard ng;
-  g->siren->mapping_network->network[6]->as<torch::nn::Linear>()->weight.mul_(0.1);
-  return g;
-}
 
 struct Known {
   at::Tensor z, pose, light, rgb, depth, normal, mask;
