@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "metrics/shape_inversion.h"
 #include "model/draws.h"
-#include "tiny_generator.h"
+#include "inversion_generator.h"
 
 using namespace sg;
 using sg::test::smooth_generator;

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "metrics/shape_accuracy.h"
 #include "model/draws.h"
-#include "tiny_generator.h"
+#include "inversion_generator.h"
 
 using namespace sg;
 using sg::test::smooth_generator;

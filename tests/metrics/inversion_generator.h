@@ -1,6 +1,7 @@
 #pragma once
 // The tiny generator of the inversion tests (shape_inversion_test, inversion_normals_test):
-// width 16, no surface net, 8 px and 8 samples per ray by default.
+// width 16, no surface net, 8 px and 8 samples per ray by default. Not tests/lib/tiny_generator.h,
+// whose name a header here must not take: "..." includes look in this folder first.
 #include <torch/torch.h>
 
 #include <cstdint>
