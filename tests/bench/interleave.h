@@ -2,11 +2,12 @@
 // Benchmarks that compare alternatives on a shared machine run them interleaved: every round
 // runs each part once, in order on even rounds and reversed on odd ones, so that a change of
 // load falls on all of them alike; the 1-minute load average before each round is kept for the
-// report. Used by bench_eval and bench_inversion.
+// report. Used by bench_eval, bench_inversion and bench_render.
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,15 @@ struct Part {
   std::vector<double> wall, cpu;  // seconds, one per round
 };
 
-inline void interleave(std::vector<Part>& parts, int rounds, std::vector<double>& loads) {
+// Stops after `rounds` rounds, or earlier once `budget` seconds are spent (at least 1 round).
+inline void interleave(std::vector<Part>& parts, int rounds, std::vector<double>& loads,
+                       double budget = std::numeric_limits<double>::infinity()) {
+  const double t0 = now();
   for (int r = 0; r < rounds; ++r) {
+    if (r > 0 && now() - t0 > budget) {
+      fmt::print("  (budget of {:.0f} s spent: stopping after {} rounds)\n", budget, r);
+      break;
+    }
     loads.push_back(load1());
     fmt::print("  round {} (load {:.2f}):", r + 1, loads.back());
     for (size_t k = 0; k < parts.size(); ++k) {

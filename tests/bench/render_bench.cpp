@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "interleave.h"
 #include "flop_count.h"
 #include "model/block_cache.h"
 #include "model/generator.h"
@@ -54,38 +55,7 @@ void print_blas() {
   std::printf("; torch threads %d\n", at::get_num_threads());
 }
 
-struct Alternative {
-  std::string name;
-  std::function<void()> run;
-  std::vector<double> wall, cpu;
-};
-
 std::vector<double> loads;  // 1-minute load average sampled before every round, all sections
-
-// Interleaved rounds: round r runs every alternative once, in order when r is even and reversed
-// when odd. Stops after `reps` rounds, or earlier once `budget` seconds are spent (>= 1 round).
-void interleave(std::vector<Alternative>& alts, int reps, double budget) {
-  const double t0 = now();
-  for (int r = 0; r < reps; ++r) {
-    if (r > 0 && now() - t0 > budget) {
-      std::printf("  (budget of %.0f s spent: stopping after %d rounds)\n", budget, r);
-      break;
-    }
-    const double l = load1();
-    loads.push_back(l);
-    std::printf("  round %d (load %.2f):", r + 1, l);
-    for (size_t k = 0; k < alts.size(); ++k) {
-      Alternative& a = alts[r % 2 ? alts.size() - 1 - k : k];
-      const double w0 = now(), c0 = cpu_now();
-      a.run();
-      a.wall.push_back(now() - w0);
-      a.cpu.push_back(cpu_now() - c0);
-      std::printf(" %s %.2f s (cpu %.2f)", a.name.c_str(), a.wall.back(), a.cpu.back());
-      std::fflush(stdout);
-    }
-    std::printf("\n");
-  }
-}
 
 bool flag(int argc, char** argv, const char* name) {
   for (int i = 1; i < argc; ++i)
@@ -140,7 +110,7 @@ int main(int argc, char** argv) {
     o.camera.dist = model::CameraDist::fixed;
     render::generator_renderer(gen, o, z, draws)(M_PI / 2, M_PI / 2, light);
   }
-  std::vector<Alternative> r = {{"full", view_at(-1, 12), {}, {}},
+  std::vector<Part> r = {{"full", view_at(-1, 12), {}, {}},
                                 {"tracked6", view_at(0.06423, 6), {}, {}}};
   if (same_steps) r.push_back({"tracked12", view_at(0.06491, 12), {}, {}});
   if (flag(argc, argv, "--cache-pair")) {
@@ -156,7 +126,7 @@ int main(int argc, char** argv) {
   std::printf("\n1. render %lld px, full-size generator, rt_normal, psi 0.5, 1 view per call; "
               "up to %d interleaved rounds, budget %.0f s\n",
               (long long)S, reps, budget);
-  interleave(r, reps, budget);
+  interleave(r, reps, loads, budget);
   const double px = double(S * S);
   const double t_full = median(r[0].wall), t_tr = median(r[1].wall);
 
@@ -164,7 +134,7 @@ int main(int argc, char** argv) {
   //     unprofiled time above, against the GEMM peak measured now in this process; and where the
   //     time of the profiled render goes.
   const double peak = matmul_peak_gflops();
-  for (Alternative& a : r) {
+  for (Part& a : r) {
     OpProfiler p;
     a.run();
     const Profile prof = p.stop();
@@ -200,10 +170,10 @@ int main(int argc, char** argv) {
       }
     };
   };
-  std::vector<Alternative> gr = {{"normals", grid(true), {}, {}}, {"density", grid(false), {}, {}}};
+  std::vector<Part> gr = {{"normals", grid(true), {}, {}}, {"density", grid(false), {}, {}}};
   std::printf("\n2. density grid, %lld points per repetition in batches of %lld; %d interleaved rounds\n",
               (long long)points, (long long)batch, grid_reps);
-  interleave(gr, grid_reps, budget);
+  interleave(gr, grid_reps, loads, budget);
 
   // 3. Iso-surface.
   const int64_t N = 192;
@@ -215,9 +185,9 @@ int main(int argc, char** argv) {
         values[size_t((i * N + j) * N + k)] = float(std::max(0.0, 35 + 10 * (N / 3.0 - std::sqrt(x * x + y * y + w * w))));
       }
   shape::Mesh m;
-  std::vector<Alternative> iso = {{"iso", [&] { m = shape::iso_surface(values, N, N, N, 35.f); }, {}, {}}};
+  std::vector<Part> iso = {{"iso", [&] { m = shape::iso_surface(values, N, N, N, 35.f); }, {}, {}}};
   std::printf("\n3. iso-surface %lld^3 sphere; 5 repetitions\n", (long long)N);
-  interleave(iso, 5, budget);
+  interleave(iso, 5, loads, budget);
 
   // The table: medians; ratios of medians taken from the same interleaved rounds.
   std::printf("\n| work | size | reps | median wall s | median CPU s | rate | ratio |\n");
