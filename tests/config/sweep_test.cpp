@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -16,7 +18,9 @@ using namespace sg::config;
 namespace {
 std::string write(const std::string& name, const std::string& text) {
   const char* t = std::getenv("SG_TEST_TMP");
-  const std::string dir = std::string(t ? t : "/tmp") + "/sweep_test";
+  // One folder per process: ctest runs every test case as a process of its own, two at once, and
+  // all of them write base.toml, which one truncated while another read it (a CI failure).
+  const std::string dir = std::string(t ? t : "/tmp") + "/sweep_test-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/" + name) << text;
   return dir + "/" + name;
