@@ -3,11 +3,12 @@
 # the libblas3 package), where the port must reproduce the reference bit for bit: strict mode of
 # tests/model/parity_test.cpp, entered because sgemm_ then resolves to a library the fixture's JSON
 # lists as mapped. The default install maps OpenBLAS, under which test_model bounds each output by
-# its measured float noise instead. The fixture is $SG_PARITY_FIXTURES, else ../shared's.
+# its measured float noise instead. The fixture is $SG_PARITY_FIXTURES, else $SG_SHARED_DIR's
+# (tests/CMakeLists.txt finds it), else ../shared's.
 set -euo pipefail
 bin="$(dirname "$SHADEGAN")/tests/test_model"
 netlib=/usr/lib/x86_64-linux-gnu/blas
-fixtures=${SG_PARITY_FIXTURES:-$SG_SOURCE_DIR/../shared/fixtures/parity}
+fixtures=${SG_PARITY_FIXTURES:-${SG_SHARED_DIR:-$SG_SOURCE_DIR/../shared}/fixtures/parity}
 if [[ ! -e $netlib/libblas.so.3 ]]; then
   echo "FAIL: netlib libblas3 is not installed ($netlib/libblas.so.3; install.sh installs it)"; exit 1
 fi
