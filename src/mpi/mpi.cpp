@@ -110,19 +110,56 @@ bool allreduce_or(bool value) {
   return v != 0;
 }
 
-bool vote_or(bool value) {
-  if (size() == 1) return value;
-  int v = value ? 1 : 0;
-  MPI_Request req = MPI_REQUEST_NULL;
-  check(MPI_Iallreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD, &req), "Iallreduce");
+bool vote_or(bool value) { return PendingVote::start(value).wait(); }
+
+struct PendingVote::State {
+  int value = 0;
+  MPI_Request req = MPI_REQUEST_NULL;  // null with one rank: value is the answer
+};
+
+PendingVote::PendingVote() = default;
+PendingVote::PendingVote(PendingVote&&) noexcept = default;
+PendingVote& PendingVote::operator=(PendingVote&& o) noexcept {
+  if (this != &o) {
+    if (state_) {
+      try {
+        (void)wait();
+      } catch (...) {  // (an MPI failure here is reported by the next call)
+      }
+    }
+    state_ = std::move(o.state_);
+  }
+  return *this;
+}
+PendingVote::~PendingVote() {
+  try {
+    if (state_) (void)wait();
+  } catch (...) {  // a destructor does not throw; the next MPI call reports the failure
+  }
+}
+
+PendingVote PendingVote::start(bool value) {
+  PendingVote v;
+  v.state_ = std::make_unique<State>();
+  v.state_->value = value ? 1 : 0;
+  if (size() > 1)
+    check(MPI_Iallreduce(MPI_IN_PLACE, &v.state_->value, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD, &v.state_->req),
+          "Iallreduce");
+  return v;
+}
+
+bool PendingVote::wait() {
+  if (!state_) throw MpiError("PendingVote::wait without a vote (a bug)");
+  std::unique_ptr<State> s = std::move(state_);
   auto pause = std::chrono::microseconds(10);
-  for (;;) {
+  while (s->req != MPI_REQUEST_NULL) {
     int done = 0;
-    check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "Test");
-    if (done) return v != 0;
+    check(MPI_Test(&s->req, &done, MPI_STATUS_IGNORE), "Test");  // (sets req to null when done)
+    if (done) break;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(1000));
   }
+  return s->value != 0;
 }
 
 void broadcast(void* data, int64_t bytes, int root) {

@@ -3,6 +3,7 @@
 // return code and throws MpiError. The same binary runs with and without mpirun (singleton
 // init gives size 1).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,23 @@ bool allreduce_or(bool value);
 // 100 % of a core as Open MPI's blocking collectives do, which took the core from the ranks
 // still working (and their writer threads) on a shared node.
 bool vote_or(bool value);
+// The same vote, cast now and counted later, so that a rank can work while the others vote:
+// start() is the collective (every rank starts its votes in the same order), wait() sleeps as
+// vote_or does until every rank's has arrived and returns their or.
+class PendingVote {
+ public:
+  static PendingVote start(bool value);
+  PendingVote();
+  PendingVote(PendingVote&&) noexcept;
+  PendingVote& operator=(PendingVote&&) noexcept;
+  ~PendingVote();  // waits: a vote in flight must not outlive its buffer
+  bool active() const { return state_ != nullptr; }
+  bool wait();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;  // the request and its buffer, at one address while in flight
+};
 void broadcast(void* data, int64_t bytes, int root = 0);
 void broadcast(std::string& s, int root = 0);
 // Gather variable-length byte strings to root (others get an empty vector).
