@@ -156,7 +156,8 @@ expect_exit 0 "$SHADEGAN" synth --out stopsyn --count 300 --size 64 --images png
 [ "$(stat -c %Y.%N stopsyn/images/000000.png)" = "$stamp" ] || fail "the rerun rewrote a kept image"
 
 # On 2 ranks a signal that reaches one rank only (a kill aimed at one process, a node-local
-# preemption) stops both within one image: the ranks agree on a stop every round. Before that,
+# preemption) stops both within two images: the ranks vote on a stop every round (counted a
+# round later, mpi/rounds.h). Before the votes,
 # the unsignalled rank 0 exported all of its 300 images before learning of the stop.
 mpirun -np 2 --bind-to none "$SHADEGAN" synth --out onesig --count 600 --size 64 --images png >onesig.log 2>&1 &
 pid=$!
