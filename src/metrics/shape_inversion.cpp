@@ -93,7 +93,10 @@ InversionResult invert_generator(model::GeneratorImpl& generator, const at::Tens
   model::GeneratorOutput g = generator.staged_forward_with_codes(freq, phase, light, final_opt, draws, pose);
   out.rgb = g.rgb;
   out.depth = g.depth;
-  out.normal = g.normal.permute({0, 2, 3, 1}).contiguous();
+  // The density gradient's normals (rt_normal computes them) even for a generator that shades
+  // with its depth map's: the shape metric compares the surface the density defines, the same
+  // way for every generator (pi-GAN, whose normals are only ever the density gradient, included).
+  out.normal = g.density_normal.permute({0, 2, 3, 1}).contiguous();
   return out;
 }
 

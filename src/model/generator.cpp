@@ -164,6 +164,9 @@ GeneratorOutput finish(const GeneratorConfig& cfg, int64_t B, int64_t S, const a
   if (normal.defined()) {
     out.normal = normal.reshape({B, S, S, 3}).permute({0, 3, 1, 2}).contiguous();
   }
+  if (res.normal.defined())
+    out.density_normal =
+        res.normal.is_same(normal) ? out.normal : res.normal.reshape({B, S, S, 3}).permute({0, 3, 1, 2}).contiguous();
   out.weights = res.weights;
   out.pose = at::cat({cam.pitch, cam.yaw}, -1);
   out.depth_pred = depth_pred;

@@ -17,7 +17,10 @@ struct GeneratorOutput {
   at::Tensor rgb;         // (B, 3, S, S) in [-1, 1]
   at::Tensor albedo;      // staged: (B, 3, S, S) in [-1, 1]; training: (B, S*S, 3) in [0, 1]
   at::Tensor shading;     // staged: (B, S, S); training: (B, S*S, 1)
-  at::Tensor normal;      // (B, 3, S, S) unit per pixel, when computed
+  at::Tensor normal;      // (B, 3, S, S) unit per pixel, when computed: the normals that shaded
+                          // the image (with shading_normals = "depth", the depth map's)
+  at::Tensor density_normal;  // (B, 3, S, S) the density gradient's, when computed (per-sample
+                              // normals: density shading, or rt_normal); the shape metrics' normals
   at::Tensor depth;       // (B, S, S) clamped; training with surf_track: resized to the net's size
   at::Tensor depth_std;   // training: coarse pass, like depth; staged: final pass (B, S*S, 1)
   at::Tensor weights;     // (B, S*S, K, 1); staged: only with Tiling::keep_samples

@@ -153,3 +153,31 @@ TEST_CASE("inversion of a pi-GAN generator (no shading) still returns normals") 
                                             at::Tensor(), opt, inv),
                   sg::StageError);
 }
+
+TEST_CASE("a generator that shades with its depth map's normals is measured on the density gradient's") {
+  // shape_compare's ShadeGAN arm shades with depth-map normals; the shape metric must still see
+  // the density gradient, as it does for pi-GAN, or the two arms are measured differently.
+  model::Generator g = smooth_generator(3);
+  g->cfg.depth_normals = true;
+  const model::RenderOptions opt = tiny_render();
+  const Known k = known_images(*g, opt, 11);
+  metrics::InversionOptions inv;
+  inv.seed = 11;
+  inv.steps = 0;
+  inv.init = k.z;
+  const metrics::InversionResult r = metrics::invert_generator(*g, k.rgb, k.pose, k.light, opt, inv);
+  CHECK(g->cfg.depth_normals);  // restored
+  // The same codes rendered by the same weights shading with the density gradient.
+  torch::NoGradGuard ng;
+  auto [f, p] = g->siren->mapping_network->forward(k.z);
+  model::RenderOptions o = opt;
+  o.rt_normal = true;
+  g->cfg.depth_normals = false;
+  model::Draws d = model::seeded_draws(11);
+  const at::Tensor density = g->staged_forward_with_codes(f, p, k.light, o, d, k.pose).normal.permute({0, 2, 3, 1});
+  CHECK((r.normal - density).abs().max().item<double>() < 1e-5);
+  // known_images rendered them with depth-map normals: that is what the inversion used to return.
+  const double apart = metrics::mean_angle_deviation(k.normal, density, k.mask).max().item<double>();
+  MESSAGE("depth-map normals vs the density gradient's: ", apart, " deg");
+  CHECK(apart > 1.0);
+}
