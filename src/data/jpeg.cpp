@@ -48,7 +48,7 @@ Decoded decode_jpeg(std::string_view bytes, const DecodeLimits& limits) {
   // around every image: page faults and memset took as long as the decoding itself.
   std::vector<uint8_t> cmyk_buf;
   if (cmyk) cmyk_buf.resize(static_cast<size_t>(w) * h * tjPixelSize[pf]);
-  else d.image = Image(w, h);
+  else d.image = Image::uninitialized(w, h);
   uint8_t* out = cmyk ? cmyk_buf.data() : d.image.rgb.data();
   // TJFLAG_ACCURATEDCT (libjpeg's islow IDCT, PIL's default) and fancy upsampling: the pixels
   // PIL gives the reference. The benchmark's pure decode goes through this same function.

@@ -59,7 +59,7 @@ void Loader::build_cache() {
   std::sort(order.begin(), order.end());
   const int64_t per = B * B * 3;
   constexpr int64_t kBlock = 64;
-  std::vector<uint8_t> block;
+  Pixels block;
   for (size_t i = 0; i < order.size();) {
     const int64_t first = order[i].first;
     const int64_t n = std::min<int64_t>(kBlock, reader_.count() - first);

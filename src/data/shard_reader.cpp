@@ -151,8 +151,8 @@ void ShardReader::read(const std::string& name, int64_t first, int64_t n, void* 
   }
 }
 
-std::vector<uint8_t> ShardReader::read_images(int64_t first, int64_t n) {
-  std::vector<uint8_t> out(static_cast<size_t>(n * sample_elements("images")));
+Pixels ShardReader::read_images(int64_t first, int64_t n) {
+  Pixels out(static_cast<size_t>(n * sample_elements("images")));
   read("images", first, n, out.data());
   return out;
 }

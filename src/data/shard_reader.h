@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/hdf5.h"
+#include "data/image.h"
 
 namespace sg::data {
 
@@ -34,7 +35,7 @@ class ShardReader {
   // Samples [first, first+n) of `dataset` (may span shards) into `out` (element type of the
   // dataset: uint8 images/albedo/mask, float depth/normal/pose/light, int64 index).
   void read(const std::string& dataset, int64_t first, int64_t n, void* out);
-  std::vector<uint8_t> read_images(int64_t first, int64_t n);
+  Pixels read_images(int64_t first, int64_t n);  // (not zeroed before the read fills it)
 
  private:
   // What every shard's dataset must be: the format's element type and the manifest's (checked)

@@ -158,7 +158,8 @@ static void rewrite_as_v1(const std::string& dir) {
 
 TEST_CASE("sets in format v1 (chunked by sample) still read, to the same values; an unknown version is refused") {
   const std::string dir = fresh_shards("v1");
-  std::vector<uint8_t> images_v2, albedo_v2;
+  Pixels images_v2;
+  std::vector<uint8_t> albedo_v2;
   std::vector<float> normal_v2(16 * 16 * 3 * 8), light_v2(4 * 8);
   {
     ShardReader r(dir);

@@ -45,7 +45,8 @@ TEST_CASE("synthetic shards hold exactly the generated samples and ground truth"
     const SynthSample s = render_synth_sample(small_synth(), i);
     CHECK(r.read_images(i, 1) == s.rgb.rgb);
     std::vector<float> depth(32 * 32), normal(32 * 32 * 3), light(4), pose(2);
-    std::vector<uint8_t> albedo(32 * 32 * 3), mask(32 * 32);
+    Pixels albedo(32 * 32 * 3);
+    std::vector<uint8_t> mask(32 * 32);
     int64_t index = -1;
     r.read("depth", i, 1, depth.data());
     r.read("normal", i, 1, normal.data());
@@ -88,10 +89,10 @@ TEST_CASE("JPEGs at a store size whose rows are not 4 KiB multiples read back as
   REQUIRE(m["count"] == 11);
   for (const auto& s : m["shards"]) CHECK(s["xxh3"] == sg::hash_file(out + "/" + s["file"].get<std::string>()));
   ShardReader r(out);
-  const std::vector<uint8_t> all = r.read_images(0, 11);
+  const Pixels all = r.read_images(0, 11);
   for (size_t i = 0; i < 11; ++i) {
     const Image want = apply_recipe(recipe, decoded[i]);
-    CHECK(std::vector<uint8_t>(all.begin() + static_cast<long>(i * 1200), all.begin() + static_cast<long>((i + 1) * 1200)) == want.rgb);
+    CHECK(Pixels(all.begin() + static_cast<long>(i * 1200), all.begin() + static_cast<long>((i + 1) * 1200)) == want.rgb);
   }
   // What the markers say checks out when rehashed: a verifying rerun keeps every shard.
   opt.verify = true;
