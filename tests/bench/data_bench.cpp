@@ -2,6 +2,10 @@
 //   data_bench gen DIR N SIZE          N procedural SIZE-px JPEGs (quality 90)
 //   data_bench decode DIR              read + decode every *.jpg once, one process: img/s and
 //                                      CPU ms per image
+//   data_bench decode DIR mpi          (under mpirun) the same split between the ranks (rank r
+//                                      takes every size-th file from r): what the machine gives
+//                                      two processes that do nothing but decode, the ceiling of
+//                                      sharding on as many ranks
 //   data_bench shard DIR OUT SIZE [DEFLATE]  (under mpirun) run_sharding with a SIZE-crop recipe
 //                                      at zlib level DEFLATE (default: ShardOptions'): img/s and
 //                                      CPU ms per image (all ranks and threads)
@@ -81,6 +85,24 @@ int main(int argc, char** argv) {
       sg::write_file_atomic(argv[2] + std::string(name), encode_jpeg(procedural(size, i), 90));
     }
     return 0;
+  }
+  if (mode == "decode" && argc > 3 && std::string(argv[3]) == "mpi") {
+    sg::mpi::init();
+    const auto files = jpgs(argv[2]);
+    const int rank = sg::mpi::rank(), size = sg::mpi::size();
+    sg::mpi::barrier();
+    const double c0 = cpu_secs();
+    const auto t0 = Clock::now();
+    size_t px = 0;
+    for (size_t i = static_cast<size_t>(rank); i < files.size(); i += static_cast<size_t>(size))
+      px += decode_image(sg::read_file(files[i])).image.rgb.size();
+    // The first rank done sleeps in the vote, as the sharder's ranks do, rather than polling.
+    (void)sg::mpi::vote_or(false);
+    const double rate = files.size() / secs(t0);
+    double cpu = cpu_secs() - c0;
+    sg::mpi::allreduce_sum(&cpu, 1);
+    if (rank == 0) std::printf("%.1f %.4f\n", rate, 1e3 * cpu / files.size());
+    return px == 0;
   }
   if (mode == "decode") {
     const auto files = jpgs(argv[2]);
