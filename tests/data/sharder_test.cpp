@@ -101,6 +101,56 @@ TEST_CASE("JPEGs at a store size whose rows are not 4 KiB multiples read back as
   CHECK(again["content_hash"] == m["content_hash"]);
 }
 
+TEST_CASE("the list hash covers every item's name, size and mtime, whether its shard was built, kept or marked without items_hash") {
+  const std::string src = tmpdir("list_src"), out = tmpdir("list_out");
+  for (int i = 0; i < 7; ++i) {
+    Image img(16, 16);
+    for (size_t p = 0; p < img.rgb.size(); ++p) img.rgb[p] = static_cast<uint8_t>(p * 7 + i * 31);
+    sg::write_file_atomic(src + "/" + std::to_string(i) + ".jpg", encode_jpeg(img, 90));
+  }
+  Recipe recipe;
+  recipe.name = "list";
+  recipe.pattern = "*.jpg";
+  recipe.steps = {{"center_crop", 16, ""}};
+  ShardOptions opt;
+  opt.out_dir = out;
+  opt.shard_size = 3;
+  // By its definition: over each shard's hash of its items' identities (name|size|mtime).
+  auto expected = [&] {
+    const ShardSource s = files_source(src, recipe);
+    sg::Hasher list;
+    for (int64_t first = 0; first < s.count(); first += opt.shard_size) {
+      sg::Hasher items;
+      for (int64_t i = first; i < std::min<int64_t>(s.count(), first + opt.shard_size); ++i) items.field(s.item_identity(i));
+      list.field(items.hex());
+    }
+    return list.hex();
+  };
+  const auto built = run_sharding(files_source(src, recipe), opt);
+  CHECK(built["shards_built"] == 3);
+  CHECK(built["source"]["list_hash"] == expected());
+  const auto kept = run_sharding(files_source(src, recipe), opt);
+  CHECK(kept["shards_kept"] == 3);
+  CHECK(kept["source"]["list_hash"] == built["source"]["list_hash"]);
+  // Markers from before they held items_hash: the hash is computed from the files instead.
+  for (int k = 0; k < 3; ++k) {
+    const std::string mp = out + "/parts/shard-0000" + std::to_string(k) + ".json";
+    auto m = sg::read_json(mp);
+    REQUIRE(m.contains("items_hash"));
+    m.erase("items_hash");
+    sg::write_json_atomic(mp, m);
+  }
+  const auto legacy = run_sharding(files_source(src, recipe), opt);
+  CHECK(legacy["shards_kept"] == 3);
+  CHECK(legacy["source"]["list_hash"] == built["source"]["list_hash"]);
+  // The same bytes with a new mtime: that shard is rebuilt, and the list is another.
+  fs::last_write_time(src + "/4.jpg", fs::last_write_time(src + "/4.jpg") + std::chrono::seconds(5));
+  const auto touched = run_sharding(files_source(src, recipe), opt);
+  CHECK(touched["shards_built"] == 1);
+  CHECK(touched["source"]["list_hash"] != built["source"]["list_hash"]);
+  CHECK(touched["source"]["list_hash"] == expected());
+}
+
 TEST_CASE("a rerun keeps verified shards and rebuilds only a missing or damaged one identically") {
   const std::string out = tmpdir("resume");
   ShardOptions opt;
