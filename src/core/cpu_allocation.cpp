@@ -8,10 +8,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "core/cgroup.h"
 #include "core/error.h"
 
 namespace sg {
@@ -38,28 +38,6 @@ std::vector<int> affinity_cpus() {
     if (err != EINVAL) throw IoError(std::string("sched_getaffinity: ") + std::strerror(err));
   }
   throw IoError("sched_getaffinity: the affinity mask is larger than 65536 CPUs");
-}
-
-std::string read_small(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return "";
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// `path` and each ancestor up to the hierarchy's root, deepest first ("/a/b" -> "/a/b", "/a", "").
-std::vector<std::string> self_and_ancestors(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  if (path == "/") path.clear();
-  std::vector<std::string> out;
-  for (;;) {
-    out.push_back(path);
-    if (path.empty()) break;
-    const size_t slash = path.rfind('/');
-    path = slash == std::string::npos ? "" : path.substr(0, slash);
-  }
-  return out;
 }
 
 // The smallest positive quota among the levels (0 when none has one).
@@ -104,7 +82,7 @@ ThreadChoice threads_per_rank(const CpuLimits& l, int requested, int ranks_shari
 double cgroup_v2_quota(const std::string& root, const std::string& path) {
   double q = 0;
   for (const auto& level : self_and_ancestors(path)) {
-    std::istringstream in(read_small(root + level + "/cpu.max"));
+    std::istringstream in(read_small_file(root + level + "/cpu.max"));
     std::string quota;
     double period = 0;
     if (!(in >> quota >> period) || quota == "max" || period <= 0) continue;
@@ -119,8 +97,8 @@ double cgroup_v2_quota(const std::string& root, const std::string& path) {
 double cgroup_v1_quota(const std::string& root, const std::string& path) {
   double q = 0;
   for (const auto& level : self_and_ancestors(path)) {
-    std::istringstream qin(read_small(root + level + "/cpu.cfs_quota_us"));
-    std::istringstream pin(read_small(root + level + "/cpu.cfs_period_us"));
+    std::istringstream qin(read_small_file(root + level + "/cpu.cfs_quota_us"));
+    std::istringstream pin(read_small_file(root + level + "/cpu.cfs_period_us"));
     double us = 0, period = 0;
     if (!(qin >> us) || !(pin >> period) || us <= 0 || period <= 0) continue;
     q = min_quota(q, us / period);
@@ -140,55 +118,8 @@ int env_count(const char* value) {
 CpuLimits read_cpu_limits() {
   CpuLimits l;
   l.affinity = static_cast<int>(affinity_cpus().size());
-  // /proc/self/cgroup: "0::/path" (v2) or "N:cpu,cpuacct:/path" (v1). mountinfo says where each
-  // hierarchy is mounted and which of its cgroups is the mount's root (a container's own).
-  std::string v2_path, v1_path;
-  bool have_v2 = false, have_v1 = false;
-  {
-    std::istringstream in(read_small("/proc/self/cgroup"));
-    std::string line;
-    while (std::getline(in, line)) {
-      const size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-      if (b == std::string::npos) continue;
-      const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-      if (line.compare(0, a, "0") == 0 && controllers.empty()) {
-        v2_path = path;
-        have_v2 = true;
-      }
-      std::istringstream cs(controllers);
-      std::string c;
-      while (std::getline(cs, c, ','))
-        if (c == "cpu") {
-          v1_path = path;
-          have_v1 = true;
-        }
-    }
-  }
-  std::istringstream mounts(read_small("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(mounts, line)) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super-options
-    std::istringstream f(line);
-    std::string id, parent, dev, mroot, point, word;
-    f >> id >> parent >> dev >> mroot >> point;
-    while (f >> word && word != "-") {
-    }
-    std::string fstype, source, super;
-    f >> fstype >> source >> super;
-    auto relative = [&](const std::string& path) {
-      if (mroot != "/" && path.rfind(mroot, 0) == 0) return path.substr(mroot.size());
-      return path;
-    };
-    if (fstype == "cgroup2" && have_v2) {
-      l.cgroup_quota = min_quota(l.cgroup_quota, cgroup_v2_quota(point, relative(v2_path)));
-    } else if (fstype == "cgroup" && have_v1) {
-      std::istringstream opts(super);
-      std::string o;
-      bool cpu = false;
-      while (std::getline(opts, o, ',')) cpu = cpu || o == "cpu";
-      if (cpu) l.cgroup_quota = min_quota(l.cgroup_quota, cgroup_v1_quota(point, relative(v1_path)));
-    }
-  }
+  for (const CgroupDir& d : own_cgroup_dirs("cpu"))
+    l.cgroup_quota = min_quota(l.cgroup_quota, d.v2 ? cgroup_v2_quota(d.root, d.path) : cgroup_v1_quota(d.root, d.path));
   l.slurm_cpus_per_task = env_count(std::getenv("SLURM_CPUS_PER_TASK"));
   l.omp_num_threads = env_count(std::getenv("OMP_NUM_THREADS"));
   return l;
