@@ -2,13 +2,13 @@
 
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 
 #include "config/curriculum.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/json_file.h"
 #include "core/log.h"
+#include "core/memory_limit.h"
 #include "core/signals.h"
 #include "core/text.h"
 #include "render/seed_list.h"
@@ -84,14 +84,12 @@ model::LightPrior find_prior(const json& params, const InferenceInput& in,
 }
 
 double memory_budget(double max_gb) {
-  double budget = max_gb * double(1ull << 30);
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  std::string unit;
-  while (f >> key >> kb >> unit)
-    if (key == "MemAvailable:") budget = std::min(budget, kb * 1024);
-  return budget;
+  const MemoryAvailable avail = available_memory();
+  const double cap = max_gb * double(1ull << 30);
+  if (avail.bytes < cap)
+    log::info("memory budget {} MiB: max_memory_gb is {}, but {} leaves {} MiB", int64_t(avail.bytes / (1 << 20)),
+              max_gb, avail.source, int64_t(avail.bytes / (1 << 20)));
+  return std::min(cap, avail.bytes);
 }
 
 KindCommand seed_kind(std::string name, std::string kind_help, std::string command_help,

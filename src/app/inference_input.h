@@ -38,7 +38,7 @@ model::LightPrior find_prior(const nlohmann::json& params, const InferenceInput&
                              const std::map<std::string, std::string>& inputs, bool required,
                              std::string* chosen);
 
-// min(max_gb, MemAvailable) in bytes.
+// min(max_gb, the memory available: MemAvailable and what the job's cgroups leave) in bytes.
 double memory_budget(double max_gb);
 
 // The declaration of a kind that works seed by seed (render, extract): fanned out over chunks of

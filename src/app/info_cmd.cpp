@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 
 #include "app/command.h"
 #include "core/build_info.h"
+#include "core/memory_limit.h"
 #include "core/cpu_allocation.h"
 #include "metrics/fid_inception.h"
 #include "mpi/mpi.h"
@@ -89,6 +91,10 @@ int run_info(bool json) {
   j["cgroup_cpu_quota"] = limits.cgroup_quota;
   j["threads_per_rank"] = rank_threads.threads;
   j["threads_per_rank_reason"] = rank_threads.reason;
+  // What memory budgets (max_memory_gb) and the block cache are held to (core/memory_limit.h).
+  const sg::MemoryAvailable memory = sg::available_memory();
+  j["memory_available_mib"] = std::isfinite(memory.bytes) ? int64_t(memory.bytes / (1 << 20)) : -1;
+  j["memory_available_source"] = memory.source;
   j["mpi_rank"] = sg::mpi::rank();
   j["mpi_size"] = sg::mpi::size();
   j["mpi_library"] = sg::mpi::library_version();
@@ -123,6 +129,10 @@ int run_info(bool json) {
               limits.cgroup_quota > 0 ? fmt::format("cgroup quota {:g} CPUs", limits.cgroup_quota).c_str()
                                       : "no cgroup quota");
   std::printf("threads per rank  %d (%s)\n", rank_threads.threads, rank_threads.reason.c_str());
+  if (std::isfinite(memory.bytes))
+    std::printf("memory available  %lld MiB (%s)\n", static_cast<long long>(memory.bytes / (1 << 20)), memory.source.c_str());
+  else
+    std::printf("memory available  unknown (no /proc/meminfo, no cgroup limit)\n");
   std::printf("MPI               rank %d of %d on %s\n", sg::mpi::rank(), sg::mpi::size(),
               j["host"].get<std::string>().c_str());
   std::printf("MPI library       %s\n", j["mpi_library"].get<std::string>().substr(0, 60).c_str());

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/memory_limit.h"
+
 namespace sg::model {
 
 namespace {
@@ -157,7 +159,11 @@ bool use_block_cache() {
   static const bool on = [] {
     const char* env = std::getenv("SG_BLOCK_CACHE");
     if (env && std::string(env) == "0") return false;
+    // Kept free blocks count against a job's memory limit like blocks in use: at most a quarter
+    // of what the process may take (MemAvailable, a Slurm job's cgroup), and 4 GiB.
     size_t cap_mb = 4096;
+    const double avail = available_memory().bytes;
+    if (avail < double(cap_mb) * 4 * (1 << 20)) cap_mb = size_t(avail / 4 / (1 << 20));
     if (const char* c = std::getenv("SG_BLOCK_CACHE_MB")) cap_mb = size_t(std::strtoull(c, nullptr, 10));
     g_cache = new BlockCache(cap_mb << 20);
     c10::SetCPUAllocator(g_cache, /*priority=*/1);
