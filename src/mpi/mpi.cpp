@@ -145,6 +145,14 @@ PendingVote PendingVote::start(bool value) {
   if (size() > 1)
     check(MPI_Iallreduce(MPI_IN_PLACE, &v.state_->value, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD, &v.state_->req),
           "Iallreduce");
+  // One test now, so the vote leaves: Open MPI sends a non-blocking collective's messages only
+  // from within MPI calls, and the caster's next one is a whole item (a shard) later. Without
+  // it the other ranks' counting waited for that call, which held them in lockstep again
+  // (2 ranks, 6,000 JPEGs: 14-103 ms of waiting per run, against 0-18 ms with it).
+  if (v.state_->req != MPI_REQUEST_NULL) {
+    int done = 0;
+    check(MPI_Test(&v.state_->req, &done, MPI_STATUS_IGNORE), "Test");
+  }
   return v;
 }
 

@@ -57,6 +57,17 @@ int rounds_worker() {
           if (i == 4) sg::write_file_atomic(dir + "/item4", "");
           done.push_back(i);
         });
+  } else if (which == "cast") {
+    // Rank 1 casts a vote and makes no MPI call until rank 0 has counted it: a vote must reach
+    // the other ranks when it is cast, not at the caster's next MPI call (a shard later).
+    if (rank == 1) {
+      sg::mpi::PendingVote v = sg::mpi::PendingVote::start(true);
+      if (!wait_for(dir + "/counted", 30)) throw std::runtime_error("rank 0 never counted rank 1's vote");
+      stopped = v.wait();
+    } else {
+      stopped = sg::mpi::PendingVote::start(false).wait();
+      sg::write_file_atomic(dir + "/counted", "");
+    }
   } else {
     return 2;
   }
@@ -100,6 +111,14 @@ TEST_CASE("rounds: a rank can start a round before the other has finished the on
   const auto r = run_on_two("ahead");
   CHECK(r[0] == "done 0 2 4 6");
   CHECK(r[1] == "done 1 3 5 7");
+}
+
+TEST_CASE("rounds: a vote is on its way once cast; the other rank counts it while the caster makes no MPI call") {
+  // Before, Open MPI sent it only when the caster next called MPI (its next round's start),
+  // so a rank that got ahead waited for the other's next round: lockstep again.
+  const auto r = run_on_two("cast");
+  CHECK(r[0] == "stopped");
+  CHECK(r[1] == "stopped");
 }
 
 TEST_CASE("rounds: on one rank every item is done in order, and a stop ends them before the next") {
