@@ -6,24 +6,12 @@
 #include <filesystem>
 #include <string>
 
-#include "core/atomic_file.h"
 #include "core/cpu_allocation.h"
+#include "scratch.h"
 
 using sg::CpuLimits;
 
-namespace {
-std::string tmpdir(const std::string& name) {
-  const char* t = std::getenv("SG_TEST_TMP");
-  const std::string d = std::string(t ? t : "/tmp") + "/" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
-void put(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  sg::write_file_atomic(path, text);
-}
-}  // namespace
+using sg::test::put_file;
 
 TEST_CASE("the allowed CPUs are the affinity mask lowered to the cgroup quota, never more") {
   CHECK(sg::cpus_allowed({1, 0, 0, 0}) == 1);         // taskset -c 0 on any machine
@@ -70,11 +58,11 @@ TEST_CASE("environment counts: positive integers only") {
 }
 
 TEST_CASE("cgroup v2: the smallest cpu.max of the cgroup and its ancestors") {
-  const std::string root = tmpdir("cgroup_v2");
-  put(root + "/cpu.max", "max 100000\n");
-  put(root + "/job/cpu.max", "400000 100000\n");
-  put(root + "/job/step/cpu.max", "max 100000\n");
-  put(root + "/job/step/task/cpu.max", "150000 100000\n");
+  const std::string root = sg::test::scratch_dir("cgroup_v2");
+  put_file(root + "/cpu.max", "max 100000\n");
+  put_file(root + "/job/cpu.max", "400000 100000\n");
+  put_file(root + "/job/step/cpu.max", "max 100000\n");
+  put_file(root + "/job/step/task/cpu.max", "150000 100000\n");
   CHECK(sg::cgroup_v2_quota(root, "/job/step") == doctest::Approx(4.0));
   CHECK(sg::cgroup_v2_quota(root, "/job/step/task") == doctest::Approx(1.5));
   CHECK(sg::cgroup_v2_quota(root, "/") == 0);
@@ -82,11 +70,11 @@ TEST_CASE("cgroup v2: the smallest cpu.max of the cgroup and its ancestors") {
 }
 
 TEST_CASE("cgroup v1: cfs quota over period, -1 is no quota") {
-  const std::string root = tmpdir("cgroup_v1");
-  put(root + "/cpu.cfs_quota_us", "-1\n");
-  put(root + "/cpu.cfs_period_us", "100000\n");
-  put(root + "/slurm/cpu.cfs_quota_us", "200000\n");
-  put(root + "/slurm/cpu.cfs_period_us", "100000\n");
+  const std::string root = sg::test::scratch_dir("cgroup_v1");
+  put_file(root + "/cpu.cfs_quota_us", "-1\n");
+  put_file(root + "/cpu.cfs_period_us", "100000\n");
+  put_file(root + "/slurm/cpu.cfs_quota_us", "200000\n");
+  put_file(root + "/slurm/cpu.cfs_period_us", "100000\n");
   CHECK(sg::cgroup_v1_quota(root, "/slurm") == doctest::Approx(2.0));
   CHECK(sg::cgroup_v1_quota(root, "/") == 0);
 }

@@ -16,21 +16,12 @@
 #include "exec/slurm_profile.h"
 #include "exec/slurm_record.h"
 #include "exec/slurm_script.h"
+#include "scratch.h"
 
 using namespace sg::exec;
 
-namespace {
-std::string tmpdir(const std::string& name) {
-  const char* t = std::getenv("SG_TEST_TMP");
-  const std::string d = std::string(t ? t : "/tmp") + "/" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
-}  // namespace
-
 TEST_CASE("a rendered script passes hostile values to stage-exec literally and runs none of them") {
-  const std::string dir = tmpdir("slurm_script_hostile");
+  const std::string dir = sg::test::scratch_dir("slurm_script_hostile");
   // A fake shadegan that prints its arguments, one per line.
   const std::string fake = dir + "/fake shadegan";
   sg::write_file_atomic(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done > \"$ARGS_OUT\"\n");
@@ -129,7 +120,7 @@ TEST_CASE("array_throttle limits how many tasks of every array run at once") {
 }
 
 TEST_CASE("array_throttle in a profile: read, and refused with the key's name when not a count >= 1") {
-  const std::string d = tmpdir("slurm_profile_throttle");
+  const std::string d = sg::test::scratch_dir("slurm_profile_throttle");
   sg::write_file_atomic(d + "/job.sh.tmpl", "@SHADEGAN@ @RUN_DIR@ @STAGE@\n");
   sg::write_file_atomic(d + "/ok.toml", "[slurm]\narray_throttle = 4\n");
   CHECK(load_slurm_profile(d + "/ok.toml").array_throttle == 4);
@@ -188,7 +179,7 @@ TEST_CASE("a run directory's % is literal in the --output pattern, Slurm's own p
 }
 
 TEST_CASE("Slurm tools' output is read through a pipe: nothing in TMPDIR is created or followed") {
-  const std::string dir = tmpdir("slurm_cli_tmp");
+  const std::string dir = sg::test::scratch_dir("slurm_cli_tmp");
   // A victim file and, under every name the old temporary scheme would have used, a symlink to it.
   const std::string victim = dir + "/victim";
   std::ofstream(victim) << "untouched";
