@@ -23,6 +23,9 @@ bool is_seed_key(const std::string& key) {
 
 namespace {
 
+// Longer reasons for a skipped metric become notes below the Markdown and HTML tables.
+constexpr size_t kLongReason = 60;
+
 // The metrics eval writes, in the order a reader expects them; anything else follows by name.
 const std::vector<std::string> kKnownOrder = {
     "fid", "kid_mean", "kid_std", "is_mean", "is_std", "depth_sie", "depth_sie_std",
@@ -239,6 +242,17 @@ Table build_table(std::vector<RunResults> runs, const std::string& name, const s
         problems.push_back(fmt::format("{} {}: {}", t.runs[i].name, run_status_name(t.runs[i].status),
                                        t.runs[i].problem));
     row.status = problems.empty() ? "ok" : join(problems, "; ");
+    // A reason printed in every row buried the table (a sweep's runs all lack the same weights).
+    row.status_noted = row.status;
+    for (size_t i : row.runs)
+      for (const auto& [metric, reason] : t.runs[i].skipped) {
+        if (reason.size() <= kLongReason) continue;
+        auto it = std::find(t.notes.begin(), t.notes.end(), reason);
+        if (it == t.notes.end()) it = t.notes.insert(t.notes.end(), reason);
+        const std::string ref = "[" + std::to_string(it - t.notes.begin() + 1) + "]";
+        for (size_t at; (at = row.status_noted.find("(" + reason + ")")) != std::string::npos;)
+          row.status_noted.replace(at, reason.size() + 2, ref);
+      }
   }
 
   if (!sort_by.empty()) {
@@ -316,9 +330,11 @@ std::string table_markdown(const Table& t) {
     for (const auto& p : t.params) f.push_back(md_escape(value_text(row.point.value(p, nlohmann::json()))));
     f.push_back(md_escape(run_names(t, row)));
     for (const auto& m : t.metrics) f.push_back(cell(row.metrics.at(m)));
-    f.push_back(md_escape(row.status));
+    f.push_back(md_escape(row.status_noted));
     out += "| " + join(f, " | ") + " |\n";
   }
+  for (size_t n = 0; n < t.notes.size(); ++n)
+    out += fmt::format("\n[{}] {}\n", n + 1, md_escape(t.notes[n]));
   const std::vector<ReferenceGroup> groups = reference_groups(t);
   if (!groups.empty()) {
     const std::vector<std::string> cols = reference_columns(groups);
@@ -390,9 +406,11 @@ std::string table_html(const Table& t) {
       out += "<td class=\"l\">" + html_escape(value_text(row.point.value(p, nlohmann::json()))) + "</td>";
     out += "<td class=\"l\">" + html_escape(run_names(t, row)) + "</td>";
     for (const auto& m : t.metrics) out += "<td>" + html_escape(cell(row.metrics.at(m))) + "</td>";
-    out += "<td class=\"l\">" + html_escape(row.status) + "</td></tr>\n";
+    out += "<td class=\"l\">" + html_escape(row.status_noted) + "</td></tr>\n";
   }
   out += "</table>\n";
+  for (size_t n = 0; n < t.notes.size(); ++n)
+    out += "<p>[" + std::to_string(n + 1) + "] " + html_escape(t.notes[n]) + "</p>\n";
   const std::vector<ReferenceGroup> groups = reference_groups(t);
   if (!groups.empty()) {
     const std::vector<std::string> cols = reference_columns(groups);

@@ -27,6 +27,10 @@ struct TableRow {
   std::vector<size_t> runs;                         // indices into Table::runs
   std::map<std::string, MetricSummary> metrics;
   std::string status;                               // "ok", or which runs lack what
+  // The same with each long reason a metric was skipped for (a paragraph, when the Inception
+  // weights are not found) replaced by its note's number, "[1]": the Markdown and HTML tables
+  // print that, and the reason once below them. CSV and JSON keep `status` whole.
+  std::string status_noted;
 };
 
 struct Table {
@@ -37,6 +41,7 @@ struct Table {
   std::vector<std::string> metrics; // columns: the well-known ones first, then by name
   std::vector<RunResults> runs;
   std::vector<TableRow> rows;
+  std::vector<std::string> notes;  // note n is notes[n - 1]
 };
 
 // Groups, summarises and sorts. `sort_by` empty keeps the points in run order; a name that is

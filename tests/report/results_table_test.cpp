@@ -235,3 +235,37 @@ TEST_CASE("runs evaluated with different settings are separate rows, each naming
                                        {"shape", {{"images", 16}, {"steps", 100}, {"img_size", 16}}}}}});
   CHECK(read_run_results(dir, "eval/metrics.json").eval_settings == "shape: 16 images, 100 steps, 16 px");
 }
+
+TEST_CASE("a long reason for skipped metrics is printed once under the Markdown and HTML tables, each row citing it") {
+  const std::string root = scratch("notes");
+  const std::string weights =
+      "no Inception weights given or found (looked for /root/.cache/torch/hub/checkpoints/pt_inception.pth); "
+      "put the file there or set inception_weights";
+  auto skipped = [&](bool long_reason) {
+    return json{{"fid", weights}, {"is", weights}, {"kid", long_reason ? weights : "fewer than 2 images"}};
+  };
+  const json m = {{"normal_angle_deg", 20.0}};
+  make_run(root + "/a", {{"train.lr", 1}}, &m, skipped(true));
+  make_run(root + "/b", {{"train.lr", 2}}, &m, skipped(false));
+  std::vector<RunResults> runs = {read_run_results(root + "/a", "eval/metrics.json"),
+                                  read_run_results(root + "/b", "eval/metrics.json")};
+  const Table t = build_table(runs, "notes", "");
+  REQUIRE(t.rows.size() == 2);
+  REQUIRE(t.notes == std::vector<std::string>{weights});
+  CHECK(t.rows[0].status_noted == "a partial: skipped: fid, is, kid [1]");
+  CHECK(t.rows[1].status_noted == "b partial: skipped: fid, is [1]; kid (fewer than 2 images)");
+  auto count = [](const std::string& s, const std::string& part) {
+    int n = 0;
+    for (size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + 1)) ++n;
+    return n;
+  };
+  const std::string md = table_markdown(t), html = table_html(t), csv = table_csv(t);
+  CHECK(count(md, weights) == 1);
+  CHECK(contains(md, "\n[1] " + weights + "\n"));
+  CHECK(contains(md, "| a partial: skipped: fid, is, kid [1] |"));
+  CHECK(count(html, "looked for /root/.cache/torch/hub/checkpoints/pt_inception.pth") == 1);
+  CHECK(contains(html, "<p>[1] no Inception weights"));
+  // The machine-readable forms keep every row's status whole.
+  CHECK(count(csv, weights) == 2);
+  CHECK(t.rows[0].status == "a partial: skipped: fid, is, kid (" + weights + ")");
+}
