@@ -58,15 +58,19 @@ int rounds_worker() {
           done.push_back(i);
         });
   } else if (which == "cast") {
-    // Rank 1 casts a vote and makes no MPI call until rank 0 has counted it: a vote must reach
-    // the other ranks when it is cast, not at the caster's next MPI call (a shard later).
-    if (rank == 1) {
+    // The last rank casts a vote and makes no MPI call until every other rank has counted it: a
+    // vote must reach the others when it is cast, not at the caster's next MPI call (a shard
+    // later).
+    const int last = sg::mpi::size() - 1;
+    if (rank == last) {
       sg::mpi::PendingVote v = sg::mpi::PendingVote::start(true);
-      if (!wait_for(dir + "/counted", 30)) throw std::runtime_error("rank 0 never counted rank 1's vote");
+      for (int r = 0; r < last; ++r)
+        if (!wait_for(dir + "/counted" + std::to_string(r), 30))
+          throw std::runtime_error("rank " + std::to_string(r) + " never counted the last rank's vote");
       stopped = v.wait();
     } else {
       stopped = sg::mpi::PendingVote::start(false).wait();
-      sg::write_file_atomic(dir + "/counted", "");
+      sg::write_file_atomic(dir + "/counted" + std::to_string(rank), "");
     }
   } else {
     return 2;
@@ -78,20 +82,23 @@ int rounds_worker() {
 }
 const sg::test::Worker rounds_registered("rounds", rounds_worker);
 
-// Runs the worker's case on 2 ranks; returns each rank's record.
-std::vector<std::string> run_on_two(const std::string& which) {
+// Runs the worker's case on `ranks` ranks (more than the cores: --oversubscribe); returns each
+// rank's record.
+std::vector<std::string> run_on(const std::string& which, int ranks) {
   const std::string base = std::getenv("SG_TEST_TMP") ? std::getenv("SG_TEST_TMP") : "/tmp";
   const std::string dir = base + "/rounds_test_" + which + "_" + std::to_string(::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
   sg::ProcessSpec spec;
-  spec.argv = {"mpirun", "-np", "2", "--bind-to", "none", fs::read_symlink("/proc/self/exe").string()};
+  spec.argv = {"mpirun", "--oversubscribe", "-np", std::to_string(ranks), "--bind-to", "none",
+               fs::read_symlink("/proc/self/exe").string()};
   spec.env = {{"SG_TEST_WORKER", "rounds"}, {"SG_ROUNDS_CASE", which}, {"SG_ROUNDS_DIR", dir},
               {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"}};
   spec.output_path = dir + "/mpirun.log";
   const sg::ProcessExit exit = sg::run_process(spec);
   REQUIRE_MESSAGE(exit.code == 0, sg::read_file(spec.output_path));
-  std::vector<std::string> out = {sg::read_file(dir + "/rank0.txt"), sg::read_file(dir + "/rank1.txt")};
+  std::vector<std::string> out;
+  for (int r = 0; r < ranks; ++r) out.push_back(sg::read_file(dir + "/rank" + std::to_string(r) + ".txt"));
   fs::remove_all(dir);
   return out;
 }
@@ -99,7 +106,7 @@ std::vector<std::string> run_on_two(const std::string& which) {
 }  // namespace
 
 TEST_CASE("rounds: a stop wanted on one rank ends it at once and the other after one more item, both told") {
-  const auto r = run_on_two("stop");
+  const auto r = run_on("stop", 2);
   // Rank 1 did rounds 0-2 and voted to stop at the start of round 3; rank 0 learnt it when it
   // counted that vote, at the start of round 4, so it did round 3's item too.
   CHECK(r[1] == "stopped 1 3 5");
@@ -108,17 +115,18 @@ TEST_CASE("rounds: a stop wanted on one rank ends it at once and the other after
 
 TEST_CASE("rounds: a rank can start a round before the other has finished the one before") {
   // Counting every vote at once held the ranks in lockstep: this case then could not finish.
-  const auto r = run_on_two("ahead");
+  const auto r = run_on("ahead", 2);
   CHECK(r[0] == "done 0 2 4 6");
   CHECK(r[1] == "done 1 3 5 7");
 }
 
-TEST_CASE("rounds: a vote is on its way once cast; the other rank counts it while the caster makes no MPI call") {
+TEST_CASE("rounds: a vote is on its way once cast; 2 to 4 ranks count it while the caster makes no MPI call") {
   // Before, Open MPI sent it only when the caster next called MPI (its next round's start),
   // so a rank that got ahead waited for the other's next round: lockstep again.
-  const auto r = run_on_two("cast");
-  CHECK(r[0] == "stopped");
-  CHECK(r[1] == "stopped");
+  for (int ranks : {2, 3, 4}) {
+    CAPTURE(ranks);
+    for (const std::string& r : run_on("cast", ranks)) CHECK(r == "stopped");
+  }
 }
 
 TEST_CASE("rounds: on one rank every item is done in order, and a stop ends them before the next") {
