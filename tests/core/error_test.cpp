@@ -15,7 +15,7 @@ TEST_CASE("a TORCH_CHECK message loses 'Exception raised from' and the frames") 
         "The size of tensor a (16) must match the size of tensor b (8) at non-singleton dimension 0");
 }
 
-TEST_CASE("an enforce failure loses its frames; wrapped in our message it keeps the prefix") {
+TEST_CASE("an enforce failure loses its frames, wrapped in our message it keeps the prefix") {
   const std::string what =
       "[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to "
       "allocate 1200000000000 bytes. Error code 12 (Cannot allocate memory)\n"

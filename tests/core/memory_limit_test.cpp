@@ -33,7 +33,7 @@ TEST_CASE("cgroup v2: the least memory.max - memory.current of the cgroup and it
   CHECK(sg::cgroup_v2_memory_left(root, "/bad") == -1);  // not a number: no limit we can use
 }
 
-TEST_CASE("cgroup v1: limit_in_bytes - usage_in_bytes; the largest page-aligned value is no limit") {
+TEST_CASE("cgroup v1: limit_in_bytes - usage_in_bytes, the largest page-aligned value is no limit") {
   const std::string root = sg::test::scratch_dir("memory_v1");
   put_file(root + "/memory.limit_in_bytes", "9223372036854771712\n");
   put_file(root + "/memory.usage_in_bytes", std::to_string(3000 * kMiB) + "\n");

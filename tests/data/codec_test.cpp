@@ -123,7 +123,7 @@ TEST_CASE("a JPEG header claiming 65500x65500 is too_large, refused before any p
   CHECK(decode_reason(with_sof0_size(encode_jpeg(pattern(64, 64), 90), 65500, 2000), DecodeLimits{}) == "too_large");
 }
 
-TEST_CASE("decode limits: pixels and bytes, for JPEG and PNG alike; at the limit still decodes") {
+TEST_CASE("decode limits: pixels and bytes, for JPEG and PNG alike, at the limit still decodes") {
   const Image img = pattern(40, 30);
   DecodeLimits at_limit;
   at_limit.max_pixels = 40 * 30;

@@ -156,7 +156,7 @@ static void rewrite_as_v1(const std::string& dir) {
   sg::write_json_atomic(mp, m);
 }
 
-TEST_CASE("sets in format v1 (chunked by sample) still read, to the same values; an unknown version is refused") {
+TEST_CASE("sets in format v1 (chunked by sample) still read, to the same values, an unknown version is refused") {
   const std::string dir = fresh_shards("v1");
   Pixels images_v2;
   std::vector<uint8_t> albedo_v2;

@@ -85,7 +85,7 @@ TEST_CASE("kind and parameter mistakes name file:line and list what is valid") {
             .find("--set a.sizes: a.sizes: unknown parameter of kind 't_gen' 'sizes' (did you mean 'size'?)") == 0);
 }
 
-TEST_CASE("check_params runs each kind's check and names the stage's file:line; build_graph alone does not") {
+TEST_CASE("check_params runs each kind's check and names the stage's file:line, build_graph alone does not") {
   const std::string text = "[[stage]]\nname = \"a\"\nkind = \"t_gen\"\nlabel = \"x\"\n"
                            "[[stage]]\nname = \"f\"\nkind = \"t_fan\"\ntasks = 0\n";
   const sg::graph::JobGraph g = graph_of(text);  // a run's snapshot is loaded like this: no check
@@ -95,7 +95,7 @@ TEST_CASE("check_params runs each kind's check and names the stage's file:line; 
   } catch (const sg::ConfigError& e) {
     err = e.what();
   }
-  CHECK(err == "/jobs/p.toml:5: f: tasks: expected >= 1, got 0");
+  CHECK(err == "/jobs/p.toml:6: f: tasks: expected >= 1, got 0");  // the stage's name line
   CHECK_NOTHROW(sg::graph::check_params(graph_of(text, {"f.tasks=3"})));
 }
 

@@ -39,7 +39,7 @@ using Names = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("a fresh run plans everything as new; after it, nothing is stale") {
+TEST_CASE("a fresh run plans everything as new, after it, nothing is stale") {
   const std::string dir = sg_test::fresh_dir("graph_planner_fresh");
   const auto g = sg_test::graph_of(sg_test::kChain);
   const Plan first = run_all(g, dir);
@@ -111,7 +111,7 @@ TEST_CASE("missing, resized and (with --verify) altered outputs make a stage sta
   CHECK(p.stages[g.index("c")].reasons == Names{"output sub/extra.bin content changed (hash differs)"});
 }
 
-TEST_CASE("failed and interrupted attempts are named; a kind's version bump reruns its stages") {
+TEST_CASE("failed and interrupted attempts are named, a kind's version bump reruns its stages") {
   const std::string dir = sg_test::fresh_dir("graph_planner_attempts");
   const auto g = sg_test::graph_of(sg_test::kChain);
   run_all(g, dir);

@@ -29,7 +29,7 @@ TEST_CASE("outputs are listed recursively with sizes and hashes, without tempora
   CHECK(list_outputs(dir + "/absent").empty());
 }
 
-TEST_CASE("markers round-trip through JSON; a damaged one is a FormatError naming it") {
+TEST_CASE("markers round-trip through JSON, a damaged one is a FormatError naming it") {
   const std::string dir = sg_test::fresh_dir("graph_state_marker");
   Marker m;
   m.stage = "train";

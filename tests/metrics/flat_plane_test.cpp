@@ -34,7 +34,7 @@ at::Tensor plane_depth(at::Tensor n, double h, int64_t S, double fov) {
 
 }  // namespace
 
-TEST_CASE("best_plane_angle: a plane's own normals need no angle; the best plane is the median, not the mean") {
+TEST_CASE("best_plane_angle: a plane's own normals need no angle, the best plane is the median, not the mean") {
   const at::Tensor one = tilted({10, 10, 10, 10});
   CHECK(best_plane_angle(one, at::ones({1, 1, 4})).item<double>() == doctest::Approx(0).epsilon(1e-6));
   // Normals at +30, +30 and -30 degrees on one great circle: the mean angle is least at the

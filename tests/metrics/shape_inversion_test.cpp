@@ -46,7 +46,7 @@ Known known_images(model::GeneratorImpl& g, const model::RenderOptions& opt, uin
 
 }  // namespace
 
-TEST_CASE("inversion from near a known latent matches its image, depth and normals; 0 steps do not") {
+TEST_CASE("inversion from near a known latent matches its image, depth and normals, 0 steps do not") {
   model::Generator g = smooth_generator(3);
   const model::RenderOptions opt = tiny_render();
   const Known k = known_images(*g, opt, 11);

@@ -122,7 +122,7 @@ TEST_CASE("camera origin, cam2world and pixel rays") {
   CHECK(at::allclose(band.z_vals[0][3].flatten(), at::tensor({0.95f, 1.0f, 1.05f})));
 }
 
-TEST_CASE("perturbation moves samples within their interval; the world transform is rigid") {
+TEST_CASE("perturbation moves samples within their interval, the world transform is rigid") {
   Rays rays = initial_rays(1, 4, 2, 12, 0.8, 1.1, {});
   at::Tensor origin = pose_to_origin(at::full({1, 1}, 1.4), at::full({1, 1}, 1.9));
   Draws d;

@@ -120,7 +120,7 @@ TEST_CASE("rounds: a rank can start a round before the other has finished the on
   CHECK(r[1] == "done 1 3 5 7");
 }
 
-TEST_CASE("rounds: a vote is on its way once cast; 2 to 4 ranks count it while the caster makes no MPI call") {
+TEST_CASE("rounds: a vote is on its way once cast, 2 to 4 ranks count it while the caster makes no MPI call") {
   // Before, Open MPI sent it only when the caster next called MPI (its next round's start),
   // so a rank that got ahead waited for the other's next round: lockstep again.
   for (int ranks : {2, 3, 4}) {

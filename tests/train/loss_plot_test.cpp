@@ -147,7 +147,7 @@ TEST_CASE("small values get scientific ticks, bigger images bigger text, and no 
   CHECK(data::decode_png(train::plot_png(nan)).image.height == 360);
 }
 
-TEST_CASE("panels stack top to bottom, each with its own legend and axis; a fixed range keeps 0..1 ($SG_TEST_TMP/loss_panels.png)") {
+TEST_CASE("panels stack top to bottom, each with its own legend and axis, a fixed range keeps 0..1 ($SG_TEST_TMP/loss_panels.png)") {
   // What the trainer draws under the losses (issue 20): opacity inside/outside the silhouette,
   // sampled every 100 steps on the fixed 0..1 axis even though they only span 0.3..0.7.
   train::Panel opacity{{{"opacity inside silhouette", {}, {}, {230, 140, 0}}, {"opacity outside", {}, {}, {90, 90, 90}}},

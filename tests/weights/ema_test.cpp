@@ -48,7 +48,7 @@ TEST_CASE("a pickled torch_ema object reads with decay, num_updates, shadows and
   CHECK(read_ema(dir + "/ema_none.pth").num_updates == -1);
 }
 
-TEST_CASE("write_ema -> Python's documented conversion restores a torch_ema object; and back") {
+TEST_CASE("write_ema -> Python's documented conversion restores a torch_ema object, and back") {
   EmaState ema;
   ema.decay = 0.9999;
   ema.num_updates = 1234;
