@@ -397,7 +397,7 @@ TEST_CASE("the demo curriculum is a tiny surface-tracking ShadeGAN on the synthe
 
 // LPIPS's weights cannot be downloaded, so every curriculum the demo, the comparison and the
 // tests train says which depth loss it means instead of inheriting "l1+lpips" and being refused.
-TEST_CASE("depth_loss: the demo, the comparison pair and the test curricula say \"l1\"; anything else is named") {
+TEST_CASE("depth_loss: the demo, the comparison pair and the test curricula say \"l1\", anything else is named") {
   for (const std::string& path : {config_path("demo"), config_path("compare_shadegan"), config_path("compare_pigan"),
                                   std::string(SG_SOURCE_DIR) + "/tests/train/tiny.toml"}) {
     CAPTURE(path);
