@@ -87,8 +87,8 @@ double memory_budget(double max_gb) {
   const MemoryAvailable avail = available_memory();
   const double cap = max_gb * double(1ull << 30);
   if (avail.bytes < cap)
-    log::info("memory budget {} MiB: max_memory_gb is {}, but {} leaves {} MiB", int64_t(avail.bytes / (1 << 20)),
-              max_gb, avail.source, int64_t(avail.bytes / (1 << 20)));
+    log::info("memory budget {} MiB, what {} leaves (max_memory_gb is {})", int64_t(avail.bytes / (1 << 20)),
+              avail.source, max_gb);
   return std::min(cap, avail.bytes);
 }
 

@@ -37,9 +37,9 @@ bool allreduce_or(bool value);
 bool vote_or(bool value);
 // The same vote, cast now and counted later, so that a rank can work while the others vote:
 // start() is the collective (every rank starts its votes in the same order) and sends this
-// rank's vote on its way (on 2 ranks it then needs no further call here; on more, Open MPI's
-// later steps of the reduction wait for each rank's next MPI call), wait() sleeps as vote_or
-// does until every rank's has arrived and returns their or.
+// rank's vote on its way: the others can count it before this rank's next MPI call (tested on
+// 2 to 4 ranks). wait() sleeps as vote_or does until every rank's has arrived and returns their
+// or.
 class PendingVote {
  public:
   static PendingVote start(bool value);

@@ -18,7 +18,7 @@
 using namespace sg;
 
 TEST_CASE("a stage runs from run.toml, sees its inputs, and writes a marker describing its outputs") {
-  const std::string dir = sg_test::fresh_dir("exec_stage_ok");
+  const std::string dir = sg::test::scratch_dir("exec_stage_ok");
   const auto g = sg_test::graph_of(sg_test::kChain);
   graph::write_snapshot(dir, g);
   CHECK_THROWS_WITH_AS(exec::run_stage_here(dir, "b"), doctest::Contains("input a is not done (no marker)"),
@@ -49,7 +49,7 @@ TEST_CASE("a stage runs from run.toml, sees its inputs, and writes a marker desc
 }
 
 TEST_CASE("an input whose marker is for other parameters is not done") {
-  const std::string dir = sg_test::fresh_dir("exec_stage_stale_input");
+  const std::string dir = sg::test::scratch_dir("exec_stage_stale_input");
   graph::write_snapshot(dir, sg_test::graph_of(sg_test::kChain));
   exec::run_stage_here(dir, "a");
   graph::write_snapshot(dir, sg_test::graph_of(sg_test::kChain, {"a.size=9"}));
@@ -58,7 +58,7 @@ TEST_CASE("an input whose marker is for other parameters is not done") {
 }
 
 TEST_CASE("a failing stage leaves no marker (not even its old one) and no running file") {
-  const std::string dir = sg_test::fresh_dir("exec_stage_fail");
+  const std::string dir = sg::test::scratch_dir("exec_stage_fail");
   const char* text = "[[stage]]\nname = \"f\"\nkind = \"t_gen\"\nlabel = \"x\"\n";
   graph::write_snapshot(dir, sg_test::graph_of(text));
   exec::run_stage_here(dir, "f");
@@ -84,7 +84,7 @@ TEST_CASE("the local executor starts stage-exec, under mpirun for MPI stages wit
 }
 
 TEST_CASE("a fan-out stage in one process: every missing task, then the stage marker") {
-  const std::string run = sg_test::fresh_dir("fanout_here");
+  const std::string run = sg::test::scratch_dir("fanout_here");
   const auto g = sg_test::graph_of(R"(
 [[stage]]
 name = "fan"

@@ -40,7 +40,7 @@ using Names = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("a fresh run plans everything as new, after it, nothing is stale") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_fresh");
+  const std::string dir = sg::test::scratch_dir("graph_planner_fresh");
   const auto g = sg_test::graph_of(sg_test::kChain);
   const Plan first = run_all(g, dir);
   CHECK(to_run(first, g) == Names{"a", "b", "c", "d"});
@@ -55,7 +55,7 @@ TEST_CASE("a fresh run plans everything as new, after it, nothing is stale") {
 }
 
 TEST_CASE("a changed parameter reruns exactly that stage and its dependents, and says why") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_param");
+  const std::string dir = sg::test::scratch_dir("graph_planner_param");
   run_all(sg_test::graph_of(sg_test::kChain), dir);
   const auto g = sg_test::graph_of(sg_test::kChain, {"b.size=7", "b.label=\"BB\""});
   const Plan p = plan(g, dir);
@@ -72,7 +72,7 @@ TEST_CASE("a changed parameter reruns exactly that stage and its dependents, and
 }
 
 TEST_CASE("--force reruns one stage and its dependents") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_force");
+  const std::string dir = sg::test::scratch_dir("graph_planner_force");
   const auto g = sg_test::graph_of(sg_test::kChain);
   run_all(g, dir);
   PlanOptions opt;
@@ -87,7 +87,7 @@ TEST_CASE("--force reruns one stage and its dependents") {
 }
 
 TEST_CASE("missing, resized and (with --verify) altered outputs make a stage stale") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_outputs");
+  const std::string dir = sg::test::scratch_dir("graph_planner_outputs");
   const auto g = sg_test::graph_of(sg_test::kChain);
   run_all(g, dir);
   std::filesystem::remove(dir + "/d/sub/extra.bin");
@@ -112,7 +112,7 @@ TEST_CASE("missing, resized and (with --verify) altered outputs make a stage sta
 }
 
 TEST_CASE("failed and interrupted attempts are named, a kind's version bump reruns its stages") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_attempts");
+  const std::string dir = sg::test::scratch_dir("graph_planner_attempts");
   const auto g = sg_test::graph_of(sg_test::kChain);
   run_all(g, dir);
   std::filesystem::remove(marker_path(dir, "b"));
@@ -144,7 +144,7 @@ TEST_CASE("failed and interrupted attempts are named, a kind's version bump reru
 }
 
 TEST_CASE("a dependency rebuilt since a stage ran makes it stale, even with the same fingerprint") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_rebuilt");
+  const std::string dir = sg::test::scratch_dir("graph_planner_rebuilt");
   const auto g = sg_test::graph_of(sg_test::kChain, {"a.salt_each_run=true"});
   run_all(g, dir);
   // Rebuild only a (as a run interrupted right after it would leave things).
@@ -155,7 +155,7 @@ TEST_CASE("a dependency rebuilt since a stage ran makes it stale, even with the 
 }
 
 TEST_CASE("an unreadable marker is stale, not fatal") {
-  const std::string dir = sg_test::fresh_dir("graph_planner_corrupt");
+  const std::string dir = sg::test::scratch_dir("graph_planner_corrupt");
   const auto g = sg_test::graph_of(sg_test::kChain);
   run_all(g, dir);
   std::ofstream(marker_path(dir, "d")) << "{not json";

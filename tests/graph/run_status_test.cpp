@@ -17,7 +17,7 @@
 using namespace sg::graph;
 
 TEST_CASE("status tells done, stale, failed, running and not started apart") {
-  const std::string dir = sg_test::fresh_dir("graph_status");
+  const std::string dir = sg::test::scratch_dir("graph_status");
   // a -> b -> c, d alone; run a and d, fail b.
   const auto g = sg_test::graph_of(sg_test::kChain);
   write_snapshot(dir, g);

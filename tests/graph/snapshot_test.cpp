@@ -20,7 +20,7 @@ TEST_CASE("TOML values read back as the same JSON") {
 }
 
 TEST_CASE("run.toml rebuilds exactly the planned graph") {
-  const std::string dir = sg_test::fresh_dir("graph_snapshot");
+  const std::string dir = sg::test::scratch_dir("graph_snapshot");
   const auto g = sg_test::graph_of(std::string(sg_test::kChain) + "\n[[stage]]\nname = \"e\"\nkind = \"t_mpi\"\nranks = 3\n",
                                    {"b.scale=0.30000000000000004", "c.label=\"multi\nline\""});
   CHECK(sg::graph::write_snapshot(dir, g));

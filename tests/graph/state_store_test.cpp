@@ -11,7 +11,7 @@
 using namespace sg::graph;
 
 TEST_CASE("outputs are listed recursively with sizes and hashes, without temporary files") {
-  const std::string dir = sg_test::fresh_dir("graph_state_outputs");
+  const std::string dir = sg::test::scratch_dir("graph_state_outputs");
   std::filesystem::create_directories(dir + "/ckpt/step-1");
   std::ofstream(dir + "/b.txt") << "bb";
   std::ofstream(dir + "/ckpt/step-1/g.pt") << "12345";
@@ -30,7 +30,7 @@ TEST_CASE("outputs are listed recursively with sizes and hashes, without tempora
 }
 
 TEST_CASE("markers round-trip through JSON, a damaged one is a FormatError naming it") {
-  const std::string dir = sg_test::fresh_dir("graph_state_marker");
+  const std::string dir = sg::test::scratch_dir("graph_state_marker");
   Marker m;
   m.stage = "train";
   m.kind = "train";
@@ -58,7 +58,7 @@ TEST_CASE("markers round-trip through JSON, a damaged one is a FormatError namin
 }
 
 TEST_CASE("a failure records the end of the last attempt's log") {
-  const std::string dir = sg_test::fresh_dir("graph_state_failure");
+  const std::string dir = sg::test::scratch_dir("graph_state_failure");
   std::filesystem::create_directories(dir + "/logs");
   {
     std::ofstream log(stage_log_path(dir, "s"));

@@ -54,7 +54,7 @@ using Names = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("2 labels x 3 sizes: copies of data and of each training under _shared, named by stage and fingerprint") {
-  const std::string dir = sg_test::fresh_dir("sweep_runs_layout");
+  const std::string dir = sg::test::scratch_dir("sweep_runs_layout");
   const auto s = write_sweep(dir, "\"a\", \"b\"", "1, 2, 3");
   const SweepRuns r = plan_sweep(s, dir + "/runs");
   REQUIRE(r.points.size() == 6);
@@ -96,7 +96,7 @@ TEST_CASE("2 labels x 3 sizes: copies of data and of each training under _shared
 }
 
 TEST_CASE("growing a sweep recomputes nothing: a point's own training moves into the copy once another point agrees on it") {
-  const std::string dir = sg_test::fresh_dir("sweep_runs_grow");
+  const std::string dir = sg::test::scratch_dir("sweep_runs_grow");
   sg_test::run_counts().clear();
   const auto s1 = write_sweep(dir, "\"a\", \"b\"", "1");
   const SweepRuns r1 = plan_sweep(s1, dir + "/runs");
@@ -126,7 +126,7 @@ TEST_CASE("growing a sweep recomputes nothing: a point's own training moves into
 }
 
 TEST_CASE("shrinking a sweep recomputes nothing: a point alone with a done copy keeps linking it") {
-  const std::string dir = sg_test::fresh_dir("sweep_runs_shrink");
+  const std::string dir = sg::test::scratch_dir("sweep_runs_shrink");
   const auto s2 = write_sweep(dir, "\"a\", \"b\"", "1, 2");
   const SweepRuns r2 = plan_sweep(s2, dir + "/runs");
   run_sweep(s2, r2);
@@ -155,7 +155,7 @@ TEST_CASE("shrinking a sweep recomputes nothing: a point alone with a done copy 
 }
 
 TEST_CASE("a sweep laid out before copies had fingerprints: the done stage in _shared moves into its copy") {
-  const std::string dir = sg_test::fresh_dir("sweep_runs_legacy");
+  const std::string dir = sg::test::scratch_dir("sweep_runs_legacy");
   const auto s = write_sweep(dir, "\"a\"", "1, 2");
   const SweepRuns r = plan_sweep(s, dir + "/runs");
   REQUIRE(r.shared.size() == 2);  // data and train, shared by both points

@@ -18,7 +18,7 @@ TEST_CASE("index ranges in Slurm's --array syntax") {
 }
 
 TEST_CASE("task markers count only for the stage's fingerprint and its inputs' outputs") {
-  const std::string run = sg_test::fresh_dir("task_markers");
+  const std::string run = sg::test::scratch_dir("task_markers");
   const JobGraph g = sg_test::graph_of(R"(
 [[stage]]
 name = "a"

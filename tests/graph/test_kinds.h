@@ -13,6 +13,7 @@
 #include "graph/kind.h"
 #include "graph/snapshot.h"
 #include "graph/state_store.h"
+#include "scratch.h"
 
 namespace sg_test {
 
@@ -82,14 +83,6 @@ inline void register_test_kinds() {
     return true;
   }();
   (void)done;
-}
-
-inline std::string fresh_dir(const std::string& name) {
-  const char* t = std::getenv("SG_TEST_TMP");
-  const std::string d = std::string(t ? t : "/tmp") + "/" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
 }
 
 inline sg::graph::JobGraph graph_of(const std::string& text, const std::vector<std::string>& sets = {},
